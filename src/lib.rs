@@ -1,0 +1,64 @@
+//! imglift: find every local image a Markdown site references, lift it into an object store,
+//! and rewrite only the URL bytes.
+//!
+//! The pipeline (`pipeline.rs`) sequences the stages, each a module with a typed hand-off:
+//! scan → extract → resolve → hash → plan → upload → rewrite → report. `main.rs` only parses the
+//! command line and calls [`run`].
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod hash;
+pub mod manifest;
+pub mod pipeline;
+pub mod plan;
+pub mod report;
+pub mod resolve;
+pub mod rewrite;
+pub mod scan;
+pub mod target;
+pub mod upload;
+
+use std::io::Write;
+use std::path::Path;
+
+use cli::{Cli, Command};
+use config::{Config, Overrides};
+use error::{ConfigError, Exit};
+use pipeline::SyncOptions;
+
+/// Run one command; print its result on `out` and its diagnostics on `err`.
+pub fn run(
+    cli: Cli,
+    cwd: &Path,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<Exit, ConfigError> {
+    let overrides = Overrides {
+        config: cli.config.clone(),
+        public_url: cli.public_url.clone(),
+        concurrency: cli.concurrency,
+    };
+    let report = match cli.command {
+        Command::Sync(args) => {
+            let config = Config::load(cwd, &overrides)?;
+            let target = target::from_config(&config)?;
+            let opts = SyncOptions {
+                paths: args.paths,
+                out: args.out,
+                dry_run: args.dry_run,
+            };
+            let report = pipeline::sync(&config, cwd, &opts, target.as_ref())?;
+            (report, args.format)
+        }
+        Command::Check(args) => {
+            let config = Config::load(cwd, &overrides)?;
+            (pipeline::check(&config, cwd, &args.paths)?, args.format)
+        }
+    };
+    let (report, format) = report;
+    // A closed pipe (`imglift check | head`) is not an error worth reporting.
+    let _ = report.print(format, out, err);
+    Ok(report.exit())
+}

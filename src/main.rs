@@ -1,1 +1,22 @@
-fn main() {}
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = imglift::cli::Cli::parse();
+    let cwd = match std::env::current_dir() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("imglift: cannot read the current folder: {e}");
+            return ExitCode::from(imglift::error::Exit::Usage.code());
+        }
+    };
+    let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+    match imglift::run(cli, &cwd, &mut out, &mut err) {
+        Ok(exit) => ExitCode::from(exit.code()),
+        Err(e) => {
+            eprintln!("imglift: {e}");
+            ExitCode::from(imglift::error::Exit::Usage.code())
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! Errors that stop a run before it starts, and the documented exit codes.
+//!
+//! Problems with single pages or images are not errors here: they are recorded in the report
+//! (see `report.rs`) and only decide the exit code, so one bad item never stops the others.
+
+use std::path::PathBuf;
+
+/// The process exit codes, as the README documents them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Exit {
+    /// Everything done, nothing broken.
+    Success = 0,
+    /// `check` found work, or some references are broken or refused.
+    Findings = 1,
+    /// Usage or configuration error: nothing was done.
+    Usage = 2,
+    /// Some uploads failed; everything else was done.
+    UploadFailed = 3,
+}
+
+impl Exit {
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+/// A configuration or usage error: reported once, exit code 2.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("no imglift.yaml in {} or any parent folder; run `imglift init` or pass --config", dir.display())]
+    NoConfig { dir: PathBuf },
+    #[error("config file {} does not exist", path.display())]
+    NotFound { path: PathBuf },
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: {message}", path.display())]
+    Parse { path: PathBuf, message: String },
+    #[error(
+        "{}: `{key}` looks like a secret; secrets are never read from the config file. \
+         Export IMGLIFT_ACCESS_KEY_ID and IMGLIFT_SECRET_ACCESS_KEY in the environment \
+         (or a CI secret) and remove `{key}` from the file",
+        path.display()
+    )]
+    Secret { path: PathBuf, key: String },
+    #[error("site root {}: {source}", path.display())]
+    Root {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("`{key}` is required: {hint}")]
+    Missing {
+        key: &'static str,
+        hint: &'static str,
+    },
+    #[error("`{key}`: {message}")]
+    Invalid { key: &'static str, message: String },
+    #[error("{}: {message}", path.display())]
+    Path { path: PathBuf, message: String },
+    #[error("manifest {}:{line}: {message}", path.display())]
+    Manifest {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("target: {0}")]
+    Target(String),
+}

@@ -1,0 +1,253 @@
+//! Markdown images, located by pulldown-cmark and pinned down to their destination bytes.
+//!
+//! pulldown-cmark gives the span of a whole image (`![alt](dest "title")`) or of a reference
+//! definition, not of the destination. We scan inside that span the way CommonMark reads it
+//! (escapes, nested brackets, balanced parentheses, `<…>`, container prefixes after a line
+//! break) and accept the span only if re-parsing its bytes gives the destination pulldown-cmark
+//! reported. Raw HTML blocks and inline HTML are handed to the HTML scanner; the remaining text
+//! (outside code) goes to the shortcode and Liquid scanners.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use pulldown_cmark::{Event, LinkType, Parser, Tag, TagEnd};
+
+use super::{html, text, Context, Extracted, Kind, Problem, Reference};
+
+struct Frame {
+    span: Range<usize>,
+    inner_end: usize,
+    link_type: LinkType,
+    dest: String,
+    id: String,
+}
+
+pub(super) fn extract(page: &str, body_start: usize, out: &mut Extracted) {
+    let body = &page[body_start..];
+    let mut parser = Parser::new_ext(body, super::markdown_options()).into_offset_iter();
+    let mut frames: Vec<Frame> = Vec::new();
+    // Spans (page offsets) that the text scanners must not look into.
+    let mut skip: Vec<Range<usize>> = Vec::new();
+    let mut html_block: Option<(Range<usize>, Vec<Range<usize>>)> = None;
+    // Reference definitions used by at least one image: label -> first use offset.
+    let mut used_defs: BTreeMap<String, usize> = BTreeMap::new();
+
+    for (event, range) in parser.by_ref() {
+        let range = range.start + body_start..range.end + body_start;
+        // The image's own end event spans the whole image: it is not part of the alt text.
+        if !matches!(event, Event::End(TagEnd::Image)) {
+            if let Some(top) = frames.last_mut() {
+                top.inner_end = top.inner_end.max(range.end);
+            }
+        }
+        match event {
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                id,
+                ..
+            }) => frames.push(Frame {
+                inner_end: range.start + 2,
+                span: range,
+                link_type,
+                dest: dest_url.into_string(),
+                id: id.into_string(),
+            }),
+            Event::End(TagEnd::Image) => {
+                let Some(frame) = frames.pop() else { continue };
+                if let Some(parent) = frames.last_mut() {
+                    parent.inner_end = parent.inner_end.max(frame.span.end);
+                }
+                skip.push(frame.span.clone());
+                match frame.link_type {
+                    LinkType::Inline => inline_image(page, &frame, out),
+                    LinkType::Reference | LinkType::Collapsed | LinkType::Shortcut => {
+                        used_defs
+                            .entry(frame.id.clone())
+                            .or_insert(frame.span.start);
+                    }
+                    _ => {}
+                }
+            }
+            Event::Start(Tag::CodeBlock(_)) | Event::Code(_) => skip.push(range),
+            Event::Start(Tag::HtmlBlock) => html_block = Some((range, Vec::new())),
+            Event::Html(_) => {
+                if let Some((_, lines)) = html_block.as_mut() {
+                    lines.push(range);
+                }
+            }
+            Event::End(TagEnd::HtmlBlock) => {
+                if let Some((block, lines)) = html_block.take() {
+                    html::scan(page, block, &lines, out);
+                }
+            }
+            Event::InlineHtml(_) => html::scan(page, range.clone(), &[range], out),
+            _ => {}
+        }
+    }
+
+    let defs = parser.reference_definitions();
+    for (label, first_use) in used_defs {
+        let Some(def) = defs.get(&label) else {
+            continue;
+        };
+        let span = def.span.start + body_start..def.span.end + body_start;
+        match definition_dest(page, span.clone()) {
+            Some((dest_span, angle))
+                if reparse(&page[dest_span.clone()], angle) == def.dest.as_ref() =>
+            {
+                push(out, Kind::Reference, dest_span, def.dest.to_string(), angle)
+            }
+            _ => out.problems.push(Problem {
+                offset: first_use.min(span.start),
+                message: format!(
+                    "could not locate the destination of reference definition [{label}]; left alone"
+                ),
+            }),
+        }
+    }
+
+    skip.sort_by_key(|r| r.start);
+    text::scan(page, body_start, &skip, out);
+}
+
+fn push(out: &mut Extracted, kind: Kind, span: Range<usize>, dest: String, angle: bool) {
+    if dest.is_empty() {
+        return;
+    }
+    let context = if angle {
+        Context::MarkdownAngle
+    } else {
+        Context::Markdown
+    };
+    out.refs.push(Reference {
+        kind,
+        span,
+        dest,
+        context,
+    });
+}
+
+fn inline_image(page: &str, frame: &Frame, out: &mut Extracted) {
+    let located = close_bracket(page, frame.inner_end, frame.span.end)
+        .filter(|&i| page.as_bytes().get(i + 1) == Some(&b'('))
+        .and_then(|i| dest_at(page, i + 2, frame.span.end));
+    match located {
+        Some((span, angle)) if reparse(&page[span.clone()], angle) == frame.dest => {
+            push(out, Kind::Inline, span, frame.dest.clone(), angle)
+        }
+        _ => out.problems.push(Problem {
+            offset: frame.span.start,
+            message: format!(
+                "could not locate the destination `{}` of this image exactly; left alone",
+                frame.dest
+            ),
+        }),
+    }
+}
+
+/// The first unescaped `]` at or after `from`.
+fn close_bracket(page: &str, from: usize, end: usize) -> Option<usize> {
+    let b = page.as_bytes();
+    let mut i = from;
+    while i < end {
+        match b[i] {
+            b'\\' => i += 2,
+            b']' => return Some(i),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// The destination of `[label]: dest "title"` within the definition's span.
+fn definition_dest(page: &str, span: Range<usize>) -> Option<(Range<usize>, bool)> {
+    let b = page.as_bytes();
+    let mut i = span.start;
+    while i < span.end && b[i] != b'[' {
+        i += 1;
+    }
+    let close = close_bracket(page, i + 1, span.end)?;
+    if b.get(close + 1) != Some(&b':') {
+        return None;
+    }
+    dest_at(page, close + 2, span.end)
+}
+
+/// Parse a link destination after optional whitespace (one line break allowed, followed by
+/// container prefixes such as `> `). Returns the span of the destination bytes, without angle
+/// brackets, and whether it was written in angle brackets.
+pub(super) fn dest_at(page: &str, mut i: usize, end: usize) -> Option<(Range<usize>, bool)> {
+    let b = page.as_bytes();
+    let mut line_breaks = 0;
+    while i < end {
+        match b[i] {
+            b' ' | b'\t' => i += 1,
+            b'\r' | b'\n' => {
+                if b[i] == b'\n' {
+                    line_breaks += 1;
+                }
+                i += 1;
+                // Container prefixes (block quote markers) on the continuation line.
+                while i < end && matches!(b[i], b' ' | b'\t' | b'>') {
+                    i += 1;
+                }
+            }
+            _ => break,
+        }
+    }
+    if line_breaks > 1 || i >= end {
+        return None;
+    }
+    if b[i] == b'<' {
+        let start = i + 1;
+        let mut j = start;
+        while j < end {
+            match b[j] {
+                b'\\' => j += 2,
+                b'>' => return Some((start..j, true)),
+                b'\n' | b'\r' | b'<' => return None,
+                _ => j += 1,
+            }
+        }
+        return None;
+    }
+    let start = i;
+    let mut depth = 0usize;
+    let mut j = start;
+    while j < end {
+        let c = b[j];
+        if c == b'\\' && j + 1 < end && b[j + 1].is_ascii_punctuation() {
+            j += 2;
+            continue;
+        }
+        if c <= b' ' || c == 0x7f {
+            break;
+        }
+        if c == b'(' {
+            depth += 1;
+        } else if c == b')' {
+            if depth == 0 {
+                break;
+            }
+            depth -= 1;
+        }
+        j += 1;
+    }
+    Some((start..j, false))
+}
+
+/// What a CommonMark parser reads from these destination bytes.
+fn reparse(raw: &str, angle: bool) -> String {
+    let doc = if angle {
+        format!("![](<{raw}>)")
+    } else {
+        format!("![]({raw})")
+    };
+    Parser::new(&doc)
+        .find_map(|e| match e {
+            Event::Start(Tag::Image { dest_url, .. }) => Some(dest_url.into_string()),
+            _ => None,
+        })
+        .unwrap_or_default()
+}

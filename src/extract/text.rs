@@ -1,0 +1,152 @@
+//! Image syntaxes that a CommonMark parser does not see: Hugo's `figure` shortcode
+//! (`{{< figure src="…" >}}` and `{{% figure src="…" %}}`) and Jekyll's Liquid destinations
+//! (`![a]({{ site.baseurl }}/x.png)`, which Jekyll expands before kramdown reads the page).
+//!
+//! Both are found in the page text outside code spans, code blocks and already-parsed images.
+//! Hugo's escaped form `{{</* figure */>}}` renders literally and is skipped. Other shortcodes and
+//! build-time calls such as Zola's `resize_image` are left alone.
+
+use std::ops::Range;
+
+use super::{Context, Extracted, Kind, Reference};
+
+pub(super) fn scan(page: &str, body_start: usize, skip: &[Range<usize>], out: &mut Extracted) {
+    let b = page.as_bytes();
+    let mut i = body_start;
+    let mut skip_idx = 0;
+    while let Some(p) = memfind(b, b"{{", i) {
+        i = p + 2;
+        while skip_idx < skip.len() && skip[skip_idx].end <= p {
+            skip_idx += 1;
+        }
+        if skip.get(skip_idx).is_some_and(|s| s.start <= p) {
+            i = skip[skip_idx].end.max(i);
+            continue;
+        }
+        match b.get(p + 2) {
+            Some(b'<') | Some(b'%') => {
+                if let Some((r, next)) = shortcode(page, p) {
+                    out.refs.push(r);
+                    i = next;
+                }
+            }
+            _ => {
+                if let Some(r) = liquid(page, p) {
+                    i = r.span.end;
+                    out.refs.push(r);
+                }
+            }
+        }
+    }
+}
+
+fn memfind(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    hay.get(from..)?
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| p + from)
+}
+
+/// `{{< figure src="x" >}}` at `p`: the `src` value and the offset after the shortcode.
+fn shortcode(page: &str, p: usize) -> Option<(Reference, usize)> {
+    let b = page.as_bytes();
+    let delim = b[p + 2];
+    let close: &[u8] = if delim == b'<' { b">}}" } else { b"%}}" };
+    // Shortcodes are short; bound the search so hostile input stays linear.
+    let limit = (p + 4096).min(b.len());
+    let end = memfind(&b[..limit], close, p + 3)?;
+    let mut i = p + 3;
+    while i < end && b[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    if b[i..end].starts_with(b"/*") {
+        return None;
+    }
+    let name_start = i;
+    while i < end && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'_' | b'-' | b'/')) {
+        i += 1;
+    }
+    if &page[name_start..i] != "figure" {
+        return None;
+    }
+    while i < end {
+        while i < end && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let key_start = i;
+        while i < end && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+            i += 1;
+        }
+        let key = &page[key_start..i];
+        if i >= end || b[i] != b'=' {
+            // A positional parameter or something we do not read: stop looking.
+            return None;
+        }
+        i += 1;
+        let (value, quote) = match b.get(i) {
+            Some(&q @ (b'"' | b'`')) => {
+                let mut j = i + 1;
+                while j < end && b[j] != q {
+                    j += if q == b'"' && b[j] == b'\\' { 2 } else { 1 };
+                }
+                if j >= end {
+                    return None;
+                }
+                let v = i + 1..j;
+                i = j + 1;
+                (v, Some(q as char))
+            }
+            _ => {
+                let s = i;
+                while i < end && !b[i].is_ascii_whitespace() {
+                    i += 1;
+                }
+                (s..i, None)
+            }
+        };
+        if key == "src" {
+            let raw = &page[value.clone()];
+            // A Go string with escapes would need decoding; such a path is left alone.
+            if quote == Some('"') && raw.contains('\\') || raw.is_empty() {
+                return None;
+            }
+            let r = Reference {
+                kind: Kind::Shortcode,
+                span: value,
+                dest: raw.to_string(),
+                context: Context::Shortcode { quote },
+            };
+            return Some((r, end + close.len()));
+        }
+    }
+    None
+}
+
+/// `![alt]({{ site.baseurl }}/x.png)` with `{{` at `p`.
+fn liquid(page: &str, p: usize) -> Option<Reference> {
+    let b = page.as_bytes();
+    if p < 2 || &b[p - 2..p] != b"](" {
+        return None;
+    }
+    let tag_end = memfind(&b[..(p + 64).min(b.len())], b"}}", p + 2)?;
+    if page[p + 2..tag_end].trim() != "site.baseurl" {
+        return None;
+    }
+    // The image's `![` must start earlier on the same line (bounded look-back).
+    let line_start = page[..p].rfind('\n').map_or(0, |n| n + 1);
+    let look = line_start.max(p.saturating_sub(1024));
+    page.get(look..p)?.rfind("![")?;
+    let mut e = tag_end + 2;
+    while e < b.len() && !b[e].is_ascii_whitespace() && b[e] != b')' {
+        e += 1;
+    }
+    if e >= b.len() || b[e] != b')' || e == tag_end + 2 {
+        return None;
+    }
+    Some(Reference {
+        kind: Kind::Liquid,
+        span: p..e,
+        dest: page[p..e].to_string(),
+        context: Context::Markdown,
+    })
+}

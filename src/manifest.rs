@@ -1,0 +1,228 @@
+//! The manifest `imglift.lock`: which objects are in the store, committed next to the site.
+//!
+//! Plain text, one object per line, sorted by key, tab-separated
+//! (`key  blake3  size  content-type  source  first-upload-date`), so it diffs and merges well.
+//! Tabs, newlines and backslashes inside a field are escaped. It is written atomically, and an
+//! entry is added only after its upload was confirmed. Losing it costs requests, not correctness.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::error::ConfigError;
+
+const HEADER: &str =
+    "# imglift.lock: objects already in the store. Written by imglift; commit it.\n\
+# key\tblake3\tsize\tcontent-type\tsource\tuploaded\n";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub hash: String,
+    pub size: u64,
+    pub mime: String,
+    /// The first source path (relative to the root) that produced this object.
+    pub source: String,
+    /// Date of the first upload, `YYYY-MM-DD`.
+    pub date: String,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Manifest {
+    entries: BTreeMap<String, Entry>,
+    changed: bool,
+}
+
+impl Manifest {
+    /// Read the manifest; a missing file is an empty manifest, a damaged one an error with its line.
+    pub fn load(path: &Path) -> Result<Manifest, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Manifest::default()),
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            }
+        };
+        let mut entries = BTreeMap::new();
+        for (n, line) in text.lines().enumerate() {
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let bad = |message: String| ConfigError::Manifest {
+                path: path.to_path_buf(),
+                line: n + 1,
+                message,
+            };
+            if ["<<<<<<<", "=======", ">>>>>>>"]
+                .iter()
+                .any(|m| line.starts_with(m))
+            {
+                return Err(bad("unresolved merge conflict marker".into()));
+            }
+            let f: Vec<&str> = line.split('\t').collect();
+            let [key, hash, size, mime, source, date] = f[..] else {
+                return Err(bad(format!(
+                    "expected 6 tab-separated fields, found {}",
+                    f.len()
+                )));
+            };
+            let size = size
+                .parse()
+                .map_err(|_| bad(format!("size `{size}` is not a number")))?;
+            if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(bad(format!("`{hash}` is not a blake3 hash")));
+            }
+            entries.insert(
+                unescape(key),
+                Entry {
+                    hash: hash.to_string(),
+                    size,
+                    mime: mime.to_string(),
+                    source: unescape(source),
+                    date: date.to_string(),
+                },
+            );
+        }
+        Ok(Manifest {
+            entries,
+            changed: false,
+        })
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Entry> {
+        self.entries.get(key)
+    }
+
+    /// The first-upload date recorded for a source path, so a dated key stays the same.
+    pub fn date_of_source(&self, source: &str) -> Option<&str> {
+        self.entries
+            .values()
+            .filter(|e| e.source == source)
+            .map(|e| e.date.as_str())
+            .min()
+    }
+
+    pub fn insert(&mut self, key: String, entry: Entry) {
+        if self.entries.get(&key) != Some(&entry) {
+            self.entries.insert(key, entry);
+            self.changed = true;
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &Entry)> {
+        self.entries.iter()
+    }
+
+    pub fn changed(&self) -> bool {
+        self.changed
+    }
+
+    pub fn render(&self) -> String {
+        let mut text = String::from(HEADER);
+        for (key, e) in &self.entries {
+            text.push_str(&format!(
+                "{}\t{}\t{}\t{}\t{}\t{}\n",
+                escape(key),
+                e.hash,
+                e.size,
+                e.mime,
+                escape(&e.source),
+                e.date
+            ));
+        }
+        text
+    }
+
+    /// Write atomically, only if something changed.
+    pub fn save(&mut self, path: &Path) -> std::io::Result<bool> {
+        if !self.changed {
+            return Ok(false);
+        }
+        crate::rewrite::write_atomic(path, self.render().as_bytes())?;
+        self.changed = false;
+        Ok(true)
+    }
+}
+
+/// Escape a field for a tab-separated line.
+pub fn escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('\t', "\\t")
+        .replace('\n', "\\n")
+        .replace('\r', "\\r")
+}
+
+pub fn unescape(s: &str) -> String {
+    if !s.contains('\\') {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('t') => out.push('\t'),
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_awkward_names_and_stays_sorted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("imglift.lock");
+        let mut m = Manifest::default();
+        for key in ["b/tab\there.png", "a/back\\slash.png", "c/new\nline.png"] {
+            m.insert(
+                key.to_string(),
+                Entry {
+                    hash: "0".repeat(64),
+                    size: 3,
+                    mime: "image/png".into(),
+                    source: format!("content/{key}"),
+                    date: "2026-11-29".into(),
+                },
+            );
+        }
+        assert!(m.save(&path).unwrap());
+        let text = std::fs::read_to_string(&path).unwrap();
+        let keys: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(keys.len(), 3);
+        assert!(keys[0].starts_with("a/back\\\\slash.png\t"));
+        let loaded = Manifest::load(&path).unwrap();
+        assert_eq!(
+            loaded.get("c/new\nline.png").unwrap().source,
+            "content/c/new\nline.png"
+        );
+        assert_eq!(loaded.len(), 3);
+    }
+
+    #[test]
+    fn conflict_marker_is_an_error_with_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("imglift.lock");
+        std::fs::write(&path, "# x\n<<<<<<< HEAD\n").unwrap();
+        let err = Manifest::load(&path).unwrap_err().to_string();
+        assert!(err.contains("imglift.lock:2"), "{err}");
+    }
+}

@@ -1,0 +1,331 @@
+//! Plan: give each image its object key and public URL, and decide what the store needs.
+//!
+//! The key comes from the template (`{hash:16}/{fileName}.{extName}` by default). Against the
+//! manifest: same key and hash → reuse with no request; same key, other hash (a template without
+//! the hash) → overwrite, with a warning; unknown key → upload (the target may still find it
+//! there already). Two different files that would land on one key in the same run are a
+//! collision: neither is uploaded and both are named.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use unicode_normalization::UnicodeNormalization;
+
+use crate::hash::ImageFile;
+use crate::manifest::Manifest;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Part {
+    Lit(String),
+    Hash(Option<usize>),
+    FileName,
+    ExtName,
+    Year,
+    Month,
+    Day,
+    Path,
+}
+
+/// A parsed key template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyTemplate {
+    parts: Vec<Part>,
+}
+
+impl KeyTemplate {
+    pub fn parse(text: &str) -> Result<KeyTemplate, String> {
+        let mut parts = Vec::new();
+        let mut rest = text;
+        while let Some(open) = rest.find('{') {
+            if open > 0 {
+                parts.push(Part::Lit(rest[..open].to_string()));
+            }
+            let close = rest[open..]
+                .find('}')
+                .ok_or_else(|| format!("`{text}`: unclosed `{{`"))?
+                + open;
+            let var = &rest[open + 1..close];
+            parts.push(match var {
+                "hash" => Part::Hash(None),
+                "fileName" => Part::FileName,
+                "extName" => Part::ExtName,
+                "year" => Part::Year,
+                "month" => Part::Month,
+                "day" => Part::Day,
+                "path" => Part::Path,
+                _ => match var.strip_prefix("hash:").map(str::parse::<usize>) {
+                    Some(Ok(n)) if (1..=64).contains(&n) => Part::Hash(Some(n)),
+                    _ => {
+                        return Err(format!(
+                            "`{text}`: unknown variable `{{{var}}}` (known: {{hash}}, {{hash:N}} with N \
+                             from 1 to 64, {{fileName}}, {{extName}}, {{year}}, {{month}}, {{day}}, {{path}})"
+                        ))
+                    }
+                },
+            });
+            rest = &rest[close + 1..];
+        }
+        if !rest.is_empty() {
+            parts.push(Part::Lit(rest.to_string()));
+        }
+        if !parts
+            .iter()
+            .any(|p| matches!(p, Part::Hash(_) | Part::FileName))
+        {
+            return Err(format!(
+                "`{text}` has neither {{hash}} nor {{fileName}}: every image would share one key"
+            ));
+        }
+        Ok(KeyTemplate { parts })
+    }
+
+    /// Whether the key changes whenever the content does.
+    pub fn content_addressed(&self) -> bool {
+        self.parts.iter().any(|p| matches!(p, Part::Hash(_)))
+    }
+
+    /// The key for an image first uploaded on `date` (`YYYY-MM-DD`).
+    pub fn render(&self, image: &ImageFile, date: &str) -> Result<String, String> {
+        let name = image.rel.rsplit('/').next().unwrap_or(&image.rel);
+        let name: String = name.nfc().collect();
+        let (stem, ext) = match name.rfind('.') {
+            Some(dot) if dot > 0 => (&name[..dot], &name[dot + 1..]),
+            _ => (name.as_str(), ""),
+        };
+        let folder = image.rel.rsplit_once('/').map_or("", |(dir, _)| dir);
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Lit(s) => out.push_str(s),
+                Part::Hash(None) => out.push_str(&image.hash),
+                Part::Hash(Some(n)) => out.push_str(&image.hash[..*n]),
+                Part::FileName => out.push_str(stem),
+                Part::ExtName if ext.is_empty() => {
+                    if out.ends_with('.') {
+                        out.pop();
+                    }
+                }
+                Part::ExtName => out.push_str(ext),
+                Part::Year => out.push_str(&date[..4]),
+                Part::Month => out.push_str(&date[5..7]),
+                Part::Day => out.push_str(&date[8..10]),
+                Part::Path => out.extend(folder.nfc()),
+            }
+        }
+        let segments: Vec<&str> = out.split('/').filter(|s| !s.is_empty()).collect();
+        if segments.iter().any(|s| *s == "." || *s == "..") || segments.is_empty() {
+            return Err(format!("key `{out}` is not a valid object key"));
+        }
+        Ok(segments.join("/"))
+    }
+}
+
+/// Characters kept as they are in a URL path; everything else is percent-encoded, which also
+/// makes the URL safe in every context we splice it into (Markdown, HTML, YAML, TOML, srcset).
+const PATH_SAFE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'/');
+
+/// The public URL of an object key.
+pub fn public_url(base: &str, key: &str) -> String {
+    format!("{base}/{}", utf8_percent_encode(key, PATH_SAFE))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Not in the manifest: put it (the target may find it there already).
+    Upload,
+    /// In the manifest with the same bytes: nothing to send.
+    Reuse,
+    /// In the manifest under this key with other bytes: overwrite, and warn about CDN caches.
+    Overwrite { old_hash: String },
+    /// Another file of this run wants the same key: not uploaded, references stay local.
+    Collided,
+}
+
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub image: ImageFile,
+    pub key: String,
+    pub url: String,
+    pub date: String,
+    pub action: Action,
+}
+
+#[derive(Debug, Clone)]
+pub struct Collision {
+    pub key: String,
+    pub first: String,
+    pub second: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub items: Vec<Planned>,
+    /// Local file → index into `items`.
+    pub by_path: HashMap<PathBuf, usize>,
+    pub collisions: Vec<Collision>,
+    /// Files whose key could not be made, with the reason.
+    pub invalid: Vec<(PathBuf, String)>,
+}
+
+pub struct PlanInput<'a> {
+    pub template: &'a KeyTemplate,
+    pub manifest: &'a Manifest,
+    pub public_url: &'a str,
+    /// Folder inside the bucket that every key starts with (may be empty).
+    pub prefix: &'a str,
+    pub today: &'a str,
+}
+
+pub fn plan(images: Vec<ImageFile>, input: &PlanInput) -> Plan {
+    let mut plan = Plan::default();
+    let mut by_key: BTreeMap<String, usize> = BTreeMap::new();
+    let mut collided: Vec<String> = Vec::new();
+    for image in images {
+        let date = input
+            .manifest
+            .date_of_source(&image.rel)
+            .unwrap_or(input.today)
+            .to_string();
+        let key = match input.template.render(&image, &date) {
+            Ok(k) if input.prefix.is_empty() => k,
+            Ok(k) => format!("{}/{k}", input.prefix),
+            Err(e) => {
+                plan.invalid.push((image.path, e));
+                continue;
+            }
+        };
+        if let Some(&i) = by_key.get(&key) {
+            if plan.items[i].image.hash == image.hash {
+                plan.by_path.insert(image.path, i);
+            } else {
+                plan.collisions.push(Collision {
+                    key: key.clone(),
+                    first: plan.items[i].image.rel.clone(),
+                    second: image.rel.clone(),
+                });
+                collided.push(key);
+            }
+            continue;
+        }
+        let action = match input.manifest.get(&key) {
+            Some(e) if e.hash == image.hash => Action::Reuse,
+            Some(e) => Action::Overwrite {
+                old_hash: e.hash.clone(),
+            },
+            None => Action::Upload,
+        };
+        let url = public_url(input.public_url, &key);
+        by_key.insert(key.clone(), plan.items.len());
+        plan.by_path.insert(image.path.clone(), plan.items.len());
+        plan.items.push(Planned {
+            image,
+            key,
+            url,
+            date,
+            action,
+        });
+    }
+    // A collided key is not uploaded at all: the first file loses its object too, so that no
+    // page silently shows the other picture.
+    if !collided.is_empty() {
+        let dropped: Vec<usize> = plan
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| collided.contains(&p.key))
+            .map(|(i, _)| i)
+            .collect();
+        plan.by_path.retain(|_, i| !dropped.contains(i));
+        for i in dropped {
+            plan.items[i].action = Action::Collided;
+        }
+    }
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn image(rel: &str, hash_char: char) -> ImageFile {
+        ImageFile {
+            path: PathBuf::from("/site").join(rel),
+            rel: rel.into(),
+            size: 1,
+            hash: hash_char.to_string().repeat(64),
+            mime: "image/png".into(),
+        }
+    }
+
+    #[test]
+    fn default_template_and_no_extension() {
+        let t = KeyTemplate::parse(crate::config::DEFAULT_KEY).unwrap();
+        assert_eq!(
+            t.render(&image("content/a/my pic.png", 'a'), "2026-11-29")
+                .unwrap(),
+            format!("{}/my pic.png", "a".repeat(16))
+        );
+        assert_eq!(
+            t.render(&image("static/LICENSE", 'b'), "2026-11-29")
+                .unwrap(),
+            format!("{}/LICENSE", "b".repeat(16))
+        );
+    }
+
+    #[test]
+    fn picgo_template_uses_the_recorded_date() {
+        let t = KeyTemplate::parse("{year}/{month}/{fileName}.{extName}").unwrap();
+        assert_eq!(
+            t.render(&image("x/cat.jpg", 'c'), "2024-03-07").unwrap(),
+            "2024/03/cat.jpg"
+        );
+        let p = KeyTemplate::parse("{path}/{hash:8}.{extName}").unwrap();
+        assert_eq!(
+            p.render(&image("cat.jpg", 'c'), "2024-03-07").unwrap(),
+            "cccccccc.jpg"
+        );
+    }
+
+    #[test]
+    fn unknown_variable_is_named() {
+        let err = KeyTemplate::parse("{hash}/{filename}").unwrap_err();
+        assert!(err.contains("{filename}"), "{err}");
+    }
+
+    #[test]
+    fn url_is_percent_encoded() {
+        assert_eq!(
+            public_url("https://img.example.com", "ab/my pic (1)é.png"),
+            "https://img.example.com/ab/my%20pic%20%281%29%C3%A9.png"
+        );
+    }
+
+    #[test]
+    fn two_files_on_one_key_are_a_collision_and_neither_is_planned() {
+        let t = KeyTemplate::parse("{fileName}.{extName}").unwrap();
+        let m = Manifest::default();
+        let input = PlanInput {
+            template: &t,
+            manifest: &m,
+            public_url: "https://i.example",
+            prefix: "",
+            today: "2026-11-29",
+        };
+        let p = plan(vec![image("a/x.png", 'a'), image("b/x.png", 'b')], &input);
+        assert_eq!(p.collisions.len(), 1);
+        assert_eq!(
+            (
+                p.collisions[0].first.as_str(),
+                p.collisions[0].second.as_str()
+            ),
+            ("a/x.png", "b/x.png")
+        );
+        assert!(p.by_path.is_empty());
+    }
+}

@@ -1,0 +1,214 @@
+//! Report: the one place results are printed.
+//!
+//! The result goes to stdout, as lines for people or as one JSON document (`--format json`);
+//! diagnostics (`file:line:col: error: …`) and the summary go to stderr, and also as GitHub
+//! Actions annotations when `GITHUB_ACTIONS=true`. The report also decides the exit code.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::error::Exit;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// A finding about one place: a page position, an image file, or the manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    pub file: String,
+    pub line: usize,
+    pub col: usize,
+    pub severity: Severity,
+    /// A stable machine-readable name: `broken`, `refused`, `not_image`, `too_large`,
+    /// `collision`, `upload_failed`, `unreadable`, `unparsed`, `overwrite`, `pending`.
+    pub kind: &'static str,
+    pub message: String,
+}
+
+impl Diagnostic {
+    pub fn human(&self) -> String {
+        let sev = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        format!(
+            "{}:{}:{}: {sev}: {}",
+            self.file, self.line, self.col, self.message
+        )
+    }
+
+    fn annotation(&self) -> String {
+        let sev = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        // Workflow commands need `%`, CR and LF escaped in the message.
+        let msg = self
+            .message
+            .replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A");
+        format!(
+            "::{sev} file={},line={},col={}::{msg}",
+            self.file, self.line, self.col
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rewrite {
+    pub line: usize,
+    pub col: usize,
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PageChange {
+    pub file: String,
+    pub rewrites: Vec<Rewrite>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ObjectLine {
+    pub key: String,
+    pub source: String,
+    pub size: u64,
+    /// `upload`, `overwrite`, `present`, `reuse`, `failed` (dry run: what would happen).
+    pub action: &'static str,
+    pub url: String,
+}
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Counts {
+    pub pages: usize,
+    pub pages_changed: usize,
+    pub references: usize,
+    pub rewritten: usize,
+    pub local_images: usize,
+    pub uploaded: usize,
+    pub reused: usize,
+    pub failed: usize,
+    pub bytes_uploaded: u64,
+}
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Report {
+    pub command: &'static str,
+    pub dry_run: bool,
+    pub counts: Counts,
+    pub changes: Vec<PageChange>,
+    pub objects: Vec<ObjectLine>,
+    pub problems: Vec<Diagnostic>,
+    pub warnings: Vec<Diagnostic>,
+    /// `check`: local references that `sync` would rewrite.
+    pub pending: Vec<Diagnostic>,
+    /// `--dry-run`: the unified diff of every page that would change.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub diff: String,
+    pub elapsed_ms: u128,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    #[default]
+    Human,
+    Json,
+}
+
+impl Report {
+    pub fn exit(&self) -> Exit {
+        if self.counts.failed > 0 {
+            Exit::UploadFailed
+        } else if !self.problems.is_empty() || !self.pending.is_empty() {
+            Exit::Findings
+        } else {
+            Exit::Success
+        }
+    }
+
+    /// Print the result on `out` and the diagnostics and summary on `err`.
+    pub fn print(
+        &self,
+        format: Format,
+        out: &mut dyn Write,
+        err: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        let github = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
+        for d in self.problems.iter().chain(&self.warnings) {
+            writeln!(err, "{}", d.human())?;
+            if github {
+                writeln!(err, "{}", d.annotation())?;
+            }
+        }
+        match format {
+            Format::Json => {
+                serde_json::to_writer_pretty(&mut *out, self)?;
+                writeln!(out)?;
+            }
+            Format::Human => self.print_human(out)?,
+        }
+        if github {
+            for d in &self.pending {
+                writeln!(err, "{}", d.annotation())?;
+            }
+        }
+        writeln!(err, "{}", self.summary())?;
+        Ok(())
+    }
+
+    fn print_human(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        for d in &self.pending {
+            writeln!(out, "{}", d.human())?;
+        }
+        if self.dry_run {
+            for o in self.objects.iter().filter(|o| o.action != "reuse") {
+                writeln!(
+                    out,
+                    "would {} {} ({} bytes) as {}",
+                    o.action, o.source, o.size, o.key
+                )?;
+            }
+            write!(out, "{}", self.diff)?;
+        } else {
+            for o in self.objects.iter().filter(|o| o.action != "reuse") {
+                writeln!(out, "{} {} -> {}", o.action, o.source, o.url)?;
+            }
+            for c in &self.changes {
+                writeln!(out, "rewrote {} ({} references)", c.file, c.rewrites.len())?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn summary(&self) -> String {
+        let c = &self.counts;
+        let secs = self.elapsed_ms as f64 / 1000.0;
+        match self.command {
+            "check" => format!(
+                "imglift check: {} pages, {} local references to lift, {} problems ({secs:.2}s)",
+                c.pages,
+                self.pending.len(),
+                self.problems.len()
+            ),
+            _ => format!(
+                "imglift sync{}: {} pages, {} rewritten in {} pages; {} images: {} uploaded ({} bytes), {} already stored, {} failed; {} problems ({secs:.2}s)",
+                if self.dry_run { " --dry-run" } else { "" },
+                c.pages,
+                c.rewritten,
+                c.pages_changed,
+                c.local_images,
+                c.uploaded,
+                c.bytes_uploaded,
+                c.reused,
+                c.failed,
+                self.problems.len()
+            ),
+        }
+    }
+}

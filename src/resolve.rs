@@ -1,0 +1,195 @@
+//! Resolve: turn a destination into a local file inside the site root, or say why not.
+//!
+//! Remote URLs, data URIs, fragments and already-lifted URLs are left alone. A local destination
+//! is percent-decoded, stripped of `?query` and `#fragment`, and looked up relative to the page
+//! (page bundles) or, when site-absolute, in each `static` folder, then each content root, then
+//! the root; Jekyll's `{{ site.baseurl }}` prefix counts as site-absolute. NFC and NFD spellings
+//! are both tried. Anything that leaves the root — lexically or through a symlink — is refused.
+//! This module only looks at paths; whether the bytes are an image is checked by `hash`.
+
+use std::path::{Component, Path, PathBuf};
+
+use percent_encoding::percent_decode_str;
+use unicode_normalization::UnicodeNormalization;
+
+use crate::config::Config;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolved {
+    /// A file inside the root (canonical path).
+    Local(PathBuf),
+    /// Not ours to touch: a remote URL, a data URI, an anchor, a template expression.
+    Ignored,
+    /// Already points at the public URL.
+    Lifted,
+    /// The file does not exist.
+    Missing { hint: Option<String> },
+    /// Refused for safety or because it cannot be a local image.
+    Refused { reason: String },
+}
+
+/// Strip `?query` and `#fragment`, percent-decode, and classify.
+pub fn resolve(dest: &str, page: &Path, config: &Config) -> Resolved {
+    let dest = dest.trim();
+    if dest.is_empty() || dest.starts_with('#') || dest.starts_with('?') {
+        return Resolved::Ignored;
+    }
+    if dest.starts_with(&config.public_url)
+        && matches!(
+            dest.as_bytes().get(config.public_url.len()),
+            None | Some(b'/')
+        )
+    {
+        return Resolved::Lifted;
+    }
+    let (site_absolute, rest) = match strip_baseurl(dest) {
+        Some(rest) => (true, rest),
+        None => (dest.starts_with('/'), dest),
+    };
+    if rest.contains("{{") || rest.contains("{%") {
+        return Resolved::Ignored;
+    }
+    if rest.starts_with("//") {
+        return Resolved::Ignored;
+    }
+    if let Some(scheme) = scheme(rest) {
+        return match scheme.to_ascii_lowercase().as_str() {
+            "file" => Resolved::Refused {
+                reason: "file: URLs point outside the site; use a path relative to the page".into(),
+            },
+            s if s.len() == 1 => Resolved::Refused {
+                reason: "an absolute filesystem path; use a path relative to the page or the site"
+                    .into(),
+            },
+            _ => Resolved::Ignored,
+        };
+    }
+    let path_part = rest.split(['?', '#']).next().unwrap_or("");
+    let decoded = match percent_decode_str(path_part).decode_utf8() {
+        Ok(d) => d.into_owned(),
+        Err(_) => {
+            return Resolved::Refused {
+                reason: "percent-encoding does not decode to UTF-8".into(),
+            }
+        }
+    };
+    if decoded.contains('\0') || decoded.contains('\\') {
+        return Resolved::Refused {
+            reason: "the path contains a NUL byte or a backslash".into(),
+        };
+    }
+    let candidates: Vec<PathBuf> = if site_absolute {
+        let inner = decoded.trim_start_matches('/');
+        config
+            .static_dirs
+            .iter()
+            .chain(config.content.iter())
+            .chain(std::iter::once(&config.root))
+            .map(|base| base.join(inner))
+            .collect()
+    } else {
+        let dir = page.parent().unwrap_or(&config.root);
+        vec![dir.join(&decoded)]
+    };
+    let mut outside = 0;
+    for candidate in &candidates {
+        let normal = lexical_normalize(candidate);
+        if !normal.starts_with(&config.root) {
+            outside += 1;
+            continue;
+        }
+        for spelling in spellings(&normal) {
+            let Ok(meta) = std::fs::metadata(&spelling) else {
+                continue;
+            };
+            let Ok(real) = spelling.canonicalize() else {
+                continue;
+            };
+            if !real.starts_with(&config.root) {
+                return Resolved::Refused {
+                    reason: format!("`{decoded}` is a link to a file outside the site root"),
+                };
+            }
+            if !meta.is_file() {
+                return Resolved::Refused {
+                    reason: format!("`{decoded}` is not a regular file"),
+                };
+            }
+            return Resolved::Local(real);
+        }
+    }
+    if outside == candidates.len() {
+        return Resolved::Refused {
+            reason: format!("`{decoded}` leaves the site root"),
+        };
+    }
+    let hint = candidates
+        .iter()
+        .find_map(|c| case_insensitive_match(&lexical_normalize(c), &config.root));
+    Resolved::Missing { hint }
+}
+
+/// `{{ site.baseurl }}/x` and `{{site.baseurl}}/x` → `/x`.
+fn strip_baseurl(dest: &str) -> Option<&str> {
+    let inner = dest.strip_prefix("{{")?;
+    let close = inner.find("}}")?;
+    if inner[..close].trim() != "site.baseurl" {
+        return None;
+    }
+    let rest = &inner[close + 2..];
+    rest.starts_with('/').then_some(rest)
+}
+
+/// The URL scheme, if the destination has one (`https:`, `data:`, `C:`).
+fn scheme(dest: &str) -> Option<&str> {
+    let colon = dest.find(':')?;
+    let s = &dest[..colon];
+    let valid = s.chars().next()?.is_ascii_alphabetic()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    valid.then_some(s)
+}
+
+/// Resolve `.` and `..` without touching the filesystem.
+pub fn lexical_normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The path as written, then its NFC and NFD forms (macOS writes NFD names).
+fn spellings(path: &Path) -> Vec<PathBuf> {
+    let mut out = vec![path.to_path_buf()];
+    if let Some(s) = path.to_str() {
+        if !s.is_ascii() {
+            for alt in [s.nfc().collect::<String>(), s.nfd().collect::<String>()] {
+                let alt = PathBuf::from(alt);
+                if !out.contains(&alt) {
+                    out.push(alt);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A file in the same folder whose name differs only in case, shown as a hint.
+fn case_insensitive_match(path: &Path, root: &Path) -> Option<String> {
+    let name = path.file_name()?.to_str()?.to_lowercase();
+    let dir = path.parent()?;
+    let entries = std::fs::read_dir(dir).ok()?;
+    entries.filter_map(Result::ok).find_map(|e| {
+        let other = e.file_name();
+        let other = other.to_str()?;
+        (other.to_lowercase() == name && other != path.file_name()?.to_str()?)
+            .then(|| crate::scan::rel(root, &e.path()))
+    })
+}

@@ -1,0 +1,64 @@
+//! Targets: where objects go. A small trait so that the local folder, S3 and R2 slot in alike.
+//!
+//! A target's `put` returns only once the object is confirmed with the right bytes; the pipeline
+//! relies on that to rewrite a reference only after its object is really there. Targets are
+//! called from several threads at once (see `upload.rs`).
+
+mod dir;
+
+use std::path::Path;
+
+pub use dir::DirTarget;
+
+use crate::config::{Config, TargetConfig};
+use crate::error::ConfigError;
+
+/// One object to store.
+#[derive(Debug, Clone, Copy)]
+pub struct Object<'a> {
+    pub key: &'a str,
+    pub path: &'a Path,
+    pub size: u64,
+    /// blake3 hex of the bytes that must arrive.
+    pub hash: &'a str,
+    pub mime: &'a str,
+    pub cache_control: &'a str,
+}
+
+/// What the store already holds under a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Probe {
+    Absent,
+    Same,
+    Different,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum TargetError {
+    /// This object failed; others may still succeed.
+    #[error("{0}")]
+    Failed(String),
+    /// Nothing will succeed (bad credentials, missing bucket): stop sending.
+    #[error("{0}")]
+    Fatal(String),
+}
+
+pub trait Target: Send + Sync {
+    /// A short description for messages, never containing a secret.
+    fn describe(&self) -> String;
+    /// Whether the key already holds these bytes (asked only when the manifest does not know).
+    fn probe(&self, obj: &Object) -> Result<Probe, TargetError>;
+    /// Store the object; return only once it is confirmed with the right bytes.
+    fn put(&self, obj: &Object) -> Result<(), TargetError>;
+}
+
+/// Build the configured target.
+pub fn from_config(config: &Config) -> Result<Box<dyn Target>, ConfigError> {
+    match &config.target {
+        TargetConfig::Dir(dir) => Ok(Box::new(DirTarget::new(dir.clone()))),
+        TargetConfig::S3(s3) => Err(ConfigError::Target(format!(
+            "the s3 target (bucket `{}` at {}) is not available in this build yet",
+            s3.bucket, s3.endpoint
+        ))),
+    }
+}
