@@ -1,6 +1,6 @@
 //! Front matter: split it off at byte 0 and find the configured image keys in it.
 //!
-//! TOML (`+++`) is parsed with toml-span, which gives the byte span of every value. YAML (`---`)
+//! TOML (`+++`) is parsed with the toml crate's spanned document, which gives the byte span of every value. YAML (`---`)
 //! has no span-keeping parser among our dependencies, so a line scanner proposes spans for the
 //! common forms (block mappings, block and flow sequences, plain and quoted scalars) and each
 //! proposal is accepted only if serde_yaml, parsing the same front matter, has exactly that string
@@ -65,43 +65,60 @@ pub(super) fn extract(page: &str, fm: &FrontMatter, keys: &[String], out: &mut E
 }
 
 fn toml(page: &str, fm: &FrontMatter, keys: &[String], out: &mut Extracted) {
+    use toml::de::{DeTable, DeValue};
     let src = &page[fm.content.clone()];
-    let doc = match toml_span::parse(src) {
+    let doc = match DeTable::parse(src) {
         Ok(doc) => doc,
         Err(e) => {
+            let at = e.span().map_or(0, |s| s.start);
             out.problems.push(Problem {
-                offset: fm.content.start + e.span.start,
+                offset: fm.content.start + at,
                 message: format!(
                     "front matter is not valid TOML ({}); its images are left alone",
-                    e.kind
+                    e.message()
                 ),
             });
             return;
         }
     };
     for key in keys {
-        let pointer = format!("/{}", key.replace('.', "/"));
-        let Some(value) = doc.pointer(&pointer) else {
-            continue;
-        };
-        let values: Vec<&toml_span::Value> = match value.as_array() {
-            Some(items) => items.iter().collect(),
-            None => vec![value],
+        let mut table = doc.get_ref();
+        let mut value = None;
+        let parts: Vec<&str> = key.split('.').collect();
+        for (i, part) in parts.iter().enumerate() {
+            let Some(v) = table.get(*part) else { break };
+            if i + 1 == parts.len() {
+                value = Some(v);
+            } else if let DeValue::Table(t) = v.get_ref() {
+                table = t;
+            } else {
+                break;
+            }
+        }
+        let Some(value) = value else { continue };
+        let values: Vec<_> = match value.get_ref() {
+            DeValue::Array(items) => items.iter().collect(),
+            _ => vec![value],
         };
         for v in values {
-            let Some(s) = v.as_str() else { continue };
-            let raw = &src[v.span.start..v.span.end];
+            let Some(s) = v.get_ref().as_str() else {
+                continue;
+            };
+            let span = v.span();
+            let raw = &src[span.clone()];
             let (inner, quote) = match raw.as_bytes().first() {
                 Some(&q @ (b'"' | b'\''))
-                    if raw.len() >= 2 && !raw.starts_with("\"\"\"") && !raw.starts_with("'''") =>
+                    if raw.len() >= 2
+                        && !raw.starts_with("\"\"\"")
+                        && !raw.starts_with("\'\'\'") =>
                 {
-                    (v.span.start + 1..v.span.end - 1, q as char)
+                    (span.start + 1..span.end - 1, q as char)
                 }
-                _ => (v.span.start..v.span.end, '"'),
+                _ => (span.clone(), '"'),
             };
             if &src[inner.clone()] != s {
                 out.problems.push(Problem {
-                    offset: fm.content.start + v.span.start,
+                    offset: fm.content.start + span.start,
                     message: format!(
                         "front matter `{key}` uses escapes or a multi-line string; left alone"
                     ),

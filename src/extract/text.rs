@@ -140,7 +140,7 @@ fn liquid(page: &str, p: usize) -> Option<Reference> {
     while e < b.len() && !b[e].is_ascii_whitespace() && b[e] != b')' {
         e += 1;
     }
-    if e >= b.len() || b[e] != b')' || e == tag_end + 2 {
+    if e == tag_end + 2 || !closes_destination(b, e) {
         return None;
     }
     Some(Reference {
@@ -149,4 +149,28 @@ fn liquid(page: &str, p: usize) -> Option<Reference> {
         dest: page[p..e].to_string(),
         context: Context::Markdown,
     })
+}
+
+/// After a destination at `e`: optional whitespace, an optional title in `"…"`, `'…'` or
+/// `(…)`, then the closing `)` of the image, all on this line.
+fn closes_destination(b: &[u8], mut e: usize) -> bool {
+    let skip_ws = |mut i: usize| {
+        while i < b.len() && matches!(b[i], b' ' | b'\t') {
+            i += 1;
+        }
+        i
+    };
+    e = skip_ws(e);
+    if let Some(&open) = b.get(e).filter(|c| matches!(c, b'"' | b'\'' | b'(')) {
+        let close = if open == b'(' { b')' } else { open };
+        let mut i = e + 1;
+        while i < b.len() && b[i] != close && b[i] != b'\n' {
+            i += if b[i] == b'\\' { 2 } else { 1 };
+        }
+        if i >= b.len() || b[i] != close {
+            return false;
+        }
+        e = skip_ws(i + 1);
+    }
+    b.get(e) == Some(&b')')
 }
