@@ -489,17 +489,17 @@ pub fn sync(
             if !outcomes[i].confirmed() {
                 continue;
             }
-            let item = &plan.items[i];
+            let url = plan::reference_url(&plan.items[i].url, &r.dest);
             let (line, col) = page.lines.locate(&page.text, r.span.start);
             rewrites.push(Rewrite {
                 line,
                 col,
                 from: r.dest.clone(),
-                to: item.url.clone(),
+                to: url.clone(),
             });
             edits.push(Edit {
                 span: r.span.clone(),
-                url: item.url.clone(),
+                url,
                 context: r.context,
             });
         }

@@ -135,6 +135,18 @@ pub fn public_url(base: &str, key: &str) -> String {
     format!("{base}/{}", utf8_percent_encode(key, PATH_SAFE))
 }
 
+/// The URL for one reference: the object's URL, plus the reference's `#fragment` if it had one
+/// (an SVG sprite's `icons.svg#home` must keep pointing at `#home`). A `?query` is dropped: it
+/// addressed the local file, and the new URL is immutable.
+pub fn reference_url(object_url: &str, dest: &str) -> String {
+    match dest.split_once('#') {
+        Some((_, fragment)) if !fragment.is_empty() => {
+            format!("{object_url}#{}", utf8_percent_encode(fragment, PATH_SAFE))
+        }
+        _ => object_url.to_string(),
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     /// Not in the manifest: put it (the target may find it there already).

@@ -1,1 +1,195 @@
+use super::*;
 
+fn dests(text: &str) -> Vec<(Kind, String, String)> {
+    let out = extract(text, &Options::default());
+    assert!(
+        out.problems.is_empty(),
+        "unexpected problems: {:?}",
+        out.problems
+    );
+    out.refs
+        .iter()
+        .map(|r| (r.kind, r.dest.clone(), text[r.span.clone()].to_string()))
+        .collect()
+}
+
+fn raw(text: &str) -> Vec<String> {
+    dests(text).into_iter().map(|(_, _, raw)| raw).collect()
+}
+
+#[test]
+fn inline_with_title_angle_brackets_and_parentheses() {
+    assert_eq!(raw("![a](x.png \"t\")"), ["x.png"]);
+    assert_eq!(raw("![a](<my pic.png> 'my title')"), ["my pic.png"]);
+    assert_eq!(raw("![a](img(1).png)"), ["img(1).png"]);
+    assert_eq!(raw("![a](img\\(1.png)"), ["img\\(1.png"]);
+    assert_eq!(dests("![a](img\\(1.png)")[0].1, "img(1.png");
+    assert_eq!(raw("![a [b] `]` c](x.png)"), ["x.png"]);
+    assert_eq!(raw("![*emph* **strong**](x.png)"), ["x.png"]);
+    assert_eq!(raw("![](x.png)"), ["x.png"]);
+    assert_eq!(raw("![a](\n  x.png\n  \"t\")"), ["x.png"]);
+}
+
+#[test]
+fn entities_are_decoded_in_the_destination() {
+    let d = dests("![a](caf&eacute;.png)");
+    assert_eq!(d[0].1, "café.png");
+    assert_eq!(d[0].2, "caf&eacute;.png");
+}
+
+#[test]
+fn block_quote_continuation_line() {
+    let text = "> ![a](\n> x.png \"t\")\n";
+    assert_eq!(raw(text), ["x.png"]);
+}
+
+#[test]
+fn nested_image_in_image_alt_and_image_in_link() {
+    assert_eq!(
+        raw("![outer ![inner](in.png)](out.png)"),
+        ["in.png", "out.png"]
+    );
+    assert_eq!(raw("[![badge](b.png)](b.png)"), ["b.png"]);
+}
+
+#[test]
+fn reference_definition_is_found_once_for_all_uses() {
+    let text = "![a][logo] and ![logo][] and ![logo]\n\n[logo]: img/logo.png \"Logo\"\n";
+    let d = dests(text);
+    assert_eq!(d.len(), 1);
+    assert_eq!((d[0].0, d[0].2.as_str()), (Kind::Reference, "img/logo.png"));
+    // A definition used only by a link is not an image.
+    assert!(dests("[see][doc]\n\n[doc]: doc.png\n").is_empty());
+    assert_eq!(raw("![a][x]\n\n[x]:\n  <a b.png>\n"), ["a b.png"]);
+}
+
+#[test]
+fn code_is_never_touched() {
+    let text = "`![a](x.png)`\n\n```\n![a](y.png)\n<img src=\"z.png\">\n{{< figure src=\"w.png\" >}}\n```\n\n    ![a](v.png)\n";
+    assert!(dests(text).is_empty());
+}
+
+#[test]
+fn html_img_srcset_and_picture() {
+    let text = "<picture>\n<source srcset=\"a.webp 1x, a@2x.webp 2x\">\n<img src='a.gif' alt=x>\n</picture>\n\nInline <img src=b.png> here.\n";
+    let d = dests(text);
+    let got: Vec<_> = d.iter().map(|(k, _, raw)| (*k, raw.as_str())).collect();
+    assert_eq!(
+        got,
+        [
+            (Kind::Srcset, "a.webp"),
+            (Kind::Srcset, "a@2x.webp"),
+            (Kind::Html, "a.gif"),
+            (Kind::Html, "b.png")
+        ]
+    );
+    assert_eq!(
+        raw("<img\n  alt=\"x\"\n  src=\"multi.png\">\n"),
+        ["multi.png"]
+    );
+    assert_eq!(dests("<img src=\"a&amp;b.png\">")[0].1, "a&b.png");
+}
+
+#[test]
+fn html_comments_and_other_tags_are_skipped() {
+    assert!(dests("<!-- <img src=\"old.png\"> -->\n").is_empty());
+    assert!(dests("<a href=\"x.png\">x</a>\n").is_empty());
+    assert!(dests("<video src=\"x.mp4\"></video>\n").is_empty());
+}
+
+#[test]
+fn hugo_figure_shortcodes() {
+    let d = dests("{{< figure src=\"/img/a.png\" title=\"x\" >}}\n\n{{% figure src=b.png %}}\n");
+    let got: Vec<_> = d.iter().map(|(k, _, raw)| (*k, raw.as_str())).collect();
+    assert_eq!(
+        got,
+        [(Kind::Shortcode, "/img/a.png"), (Kind::Shortcode, "b.png")]
+    );
+    assert!(dests("{{</* figure src=\"c.png\" */>}}\n").is_empty());
+    assert!(dests("{{< gallery src=\"d.png\" >}}\n").is_empty());
+}
+
+#[test]
+fn jekyll_liquid_destinations() {
+    let d = dests("![a]({{ site.baseurl }}/assets/a.png)\n\n![b]({{ site.baseurl }}/b.png \"t\")\n\n![c]({{site.baseurl}}/c.png)\n");
+    let got: Vec<_> = d.iter().map(|(_, _, raw)| raw.as_str()).collect();
+    assert_eq!(
+        got,
+        [
+            "{{ site.baseurl }}/assets/a.png",
+            "{{ site.baseurl }}/b.png",
+            "{{site.baseurl}}/c.png"
+        ]
+    );
+    assert!(dests("![a]({{ site.url }}/a.png)\n").is_empty());
+}
+
+#[test]
+fn yaml_front_matter_keys() {
+    let text = "---\ntitle: x\nimage: cover.png # the cover\ncover:\n  image: \"c2.png\"\n  alt: x\nimages:\n  - 'i1.png'\n  - i2.png\nfeatured_image: [f1.png, \"f2.png\"]\nother: o.png\n---\n![a](body.png)\n";
+    let got: Vec<_> = dests(text)
+        .into_iter()
+        .map(|(k, _, raw)| (k, raw))
+        .collect();
+    let fm = |s: &str| (Kind::FrontMatter, s.to_string());
+    assert_eq!(
+        got,
+        [
+            fm("cover.png"),
+            fm("c2.png"),
+            fm("i1.png"),
+            fm("i2.png"),
+            fm("f1.png"),
+            fm("f2.png"),
+            (Kind::Inline, "body.png".to_string())
+        ]
+    );
+}
+
+#[test]
+fn toml_front_matter_with_dates_and_tables() {
+    let text = "+++\ntitle = \"x\"\ndate = 2024-04-20\nimage = 'cover.png'\n[cover]\nimage = \"c.png\"\n+++\nbody\n";
+    assert_eq!(raw(text), ["cover.png", "c.png"]);
+}
+
+#[test]
+fn front_matter_needs_byte_zero_and_keeps_bom_and_crlf() {
+    assert_eq!(
+        raw("\u{feff}---\r\nimage: a.png\r\n---\r\n![b](b.png)\r\n"),
+        ["a.png", "b.png"]
+    );
+    // Not at byte 0: a thematic break and a heading, not front matter.
+    assert!(dests("\n---\nimage: a.png\n---\n").is_empty());
+}
+
+#[test]
+fn remote_and_empty_destinations_are_still_reported_for_resolve() {
+    assert_eq!(
+        raw("![a](https://example.org/x.png)"),
+        ["https://example.org/x.png"]
+    );
+    assert!(dests("![a]()").is_empty());
+}
+
+#[test]
+fn line_index_counts_characters() {
+    let text = "ab\ncafé ![x](y.png)\n";
+    let idx = LineIndex::new(text);
+    let at = text.find("y.png").unwrap();
+    assert_eq!(idx.locate(text, at), (2, 11));
+    assert_eq!(idx.locate(text, 0), (1, 1));
+}
+
+#[test]
+fn long_single_line_stays_linear() {
+    // 200k images on one line: quadratic work here would take minutes.
+    let text = "![a](x.png) ".repeat(200_000);
+    let out = extract(&text, &Options::default());
+    assert_eq!(out.refs.len(), 200_000);
+    let idx = LineIndex::new(&text);
+    let last = out.refs.last().unwrap().span.start;
+    for r in &out.refs {
+        idx.locate(&text, r.span.start);
+    }
+    assert_eq!(idx.locate(&text, last), (1, last + 1));
+}
