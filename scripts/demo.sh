@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Run imglift's main job on the demo blog (fixtures/demo) with the local-folder target.
+# The demo is copied to target/demo first, so the fixture itself is never changed.
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$here"
+cargo build --release --quiet
+rm -rf target/demo
+cp -r fixtures/demo target/demo
+cd target/demo
+echo "== imglift sync --dry-run (the plan and the diff; nothing is written)"
+"$here/target/release/imglift" sync --dry-run
+echo
+echo "== imglift sync"
+"$here/target/release/imglift" sync
+echo
+echo "== what changed in the pages (only the URLs):"
+diff -ru "$here/fixtures/demo/content" content | grep -E "^[-+][^-+]" || true
+echo
+echo "== the store (target: dir: public-images) and the manifest:"
+find public-images -type f | sort
+cat imglift.lock
+echo
+echo "== a second run has nothing to do:"
+"$here/target/release/imglift" sync
+"$here/target/release/imglift" check && echo "check: every image is lifted"
