@@ -60,8 +60,11 @@ pub fn scan(config: &Config, only: &[PathBuf], skip: &[PathBuf]) -> Result<Scann
             if !only.is_empty() && !only.iter().any(|o| path.starts_with(o)) {
                 continue;
             }
-            let rel = rel(&config.root, &path);
-            if config.include.is_match(&rel) && !config.exclude.is_match(&rel) {
+            // Globs may be written relative to the root or to the content folder.
+            let rel_root = rel(&config.root, &path);
+            let rel_content = rel(content, &path);
+            let matches = |set: &globset::GlobSet| set.is_match(&rel_root) || set.is_match(&rel_content);
+            if matches(&config.include) && !matches(&config.exclude) {
                 pages.insert(path);
             } else {
                 others.insert(path);
