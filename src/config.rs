@@ -193,7 +193,7 @@ impl Config {
                     message: "give either `dir` or `s3`, not both".into(),
                 })
             }
-            RawTarget { s3: Some(s3), .. } => TargetConfig::S3(s3_config(s3)?),
+            RawTarget { s3: Some(s3), .. } => TargetConfig::S3(s3_config(s3, file)?),
             RawTarget { dir, .. } => {
                 TargetConfig::Dir(base.join(dir.unwrap_or_else(|| PathBuf::from("imglift-store"))))
             }
@@ -334,7 +334,22 @@ fn check_public_url(url: &str) -> Result<String, ConfigError> {
     Ok(trimmed.to_string())
 }
 
-fn s3_config(raw: RawS3) -> Result<S3Config, ConfigError> {
+fn s3_config(raw: RawS3, file: Option<&Path>) -> Result<S3Config, ConfigError> {
+    if let Some(e) = &raw.endpoint {
+        let authority = e
+            .split("://")
+            .nth(1)
+            .unwrap_or(e)
+            .split('/')
+            .next()
+            .unwrap_or("");
+        if authority.contains('@') {
+            return Err(ConfigError::Secret {
+                path: file.map_or_else(|| PathBuf::from("imglift.yaml"), Path::to_path_buf),
+                key: "target.s3.endpoint (credentials in the URL)".into(),
+            });
+        }
+    }
     let endpoint = match (raw.endpoint, raw.account_id) {
         (Some(e), _) => e.trim_end_matches('/').to_string(),
         (None, Some(id)) => format!("https://{id}.r2.cloudflarestorage.com"),

@@ -162,6 +162,13 @@ fn file_diag(file: &str, kind: &'static str, message: String) -> Diagnostic {
     }
 }
 
+fn file_warning(file: &str, kind: &'static str, message: String) -> Diagnostic {
+    Diagnostic {
+        severity: Severity::Warning,
+        ..file_diag(file, kind, message)
+    }
+}
+
 /// Diagnostics for references that cannot be lifted (missing or refused), in page order.
 fn reference_problems(pages: &[Page]) -> Vec<Diagnostic> {
     let mut out = Vec::new();
@@ -465,7 +472,7 @@ pub fn sync(
                 message: format!("cannot write the manifest: {e}"),
             })?;
         if let Err(e) = cache.save(&config.cache_file) {
-            report.warnings.push(file_diag(
+            report.warnings.push(file_warning(
                 &rel(&config.root, &config.cache_file),
                 "unreadable",
                 format!("cannot write the stat cache ({e}); the next run hashes again"),
@@ -558,7 +565,14 @@ pub fn sync(
         }
     }
     if let (Some(out), false) = (&out_dir, opts.dry_run) {
-        for path in loaded.others.iter().chain(&loaded.unreadable) {
+        // imglift's own files are not part of the site the generator builds.
+        let own = [
+            Some(&config.manifest),
+            Some(&config.cache_file),
+            config.config_file.as_ref(),
+        ];
+        let others = loaded.others.iter().filter(|p| !own.contains(&Some(*p)));
+        for path in others.chain(&loaded.unreadable) {
             let dest = out.join(rel(&config.root, path));
             if let Err(e) = mirror_file(path, &dest) {
                 report.problems.push(file_diag(
@@ -592,7 +606,7 @@ fn plan_diagnostics(plan: &Plan, config: &Config, report: &mut Report) {
     }
     for item in &plan.items {
         if let Action::Overwrite { old_hash } = &item.action {
-            report.warnings.push(file_diag(
+            report.warnings.push(file_warning(
                 &item.image.rel,
                 "overwrite",
                 format!(

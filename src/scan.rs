@@ -63,7 +63,8 @@ pub fn scan(config: &Config, only: &[PathBuf], skip: &[PathBuf]) -> Result<Scann
             // Globs may be written relative to the root or to the content folder.
             let rel_root = rel(&config.root, &path);
             let rel_content = rel(content, &path);
-            let matches = |set: &globset::GlobSet| set.is_match(&rel_root) || set.is_match(&rel_content);
+            let matches =
+                |set: &globset::GlobSet| set.is_match(&rel_root) || set.is_match(&rel_content);
             if matches(&config.include) && !matches(&config.exclude) {
                 pages.insert(path);
             } else {

@@ -1,0 +1,17 @@
+//! End-to-end tests of the `imglift` command line: each module copies a fixture site (or builds
+//! a small one) into a temporary folder, runs the built binary there, and checks what a user
+//! would check — exit code, messages, the pages, the store folder and the manifest.
+
+mod sites;
+mod support;
+
+mod check;
+mod config;
+mod dry_run;
+mod format;
+mod hostile;
+mod keys;
+mod manifest;
+mod out_dir;
+mod sync;
+mod upload;

@@ -1,0 +1,155 @@
+//! The manifest `imglift.lock`: one sorted line per object, recreated identically when lost,
+//! and (for the local-folder target) trusted without looking at the store.
+
+use std::collections::BTreeSet;
+
+use crate::sites;
+use crate::support::*;
+
+/// The entry lines of a manifest (comments skipped), split into their tab-separated fields.
+fn entries(text: &str) -> Vec<Vec<String>> {
+    text.lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| l.split('\t').map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn manifest_lists_one_sorted_line_per_object() {
+    let spec = sites::hugo();
+    let site = Site::fixture("hugo");
+    site.run(&["sync"]).expect_code(1);
+    let text = site.read_string("imglift.lock");
+    let rows = entries(&text);
+    let stored = sites::store_keys(&site.path(spec.store));
+    assert_eq!(rows.len(), spec.objects, "{text}");
+
+    let keys: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted, "manifest lines are not sorted by key");
+    assert_eq!(
+        keys.iter().map(|k| k.to_string()).collect::<BTreeSet<_>>(),
+        stored,
+        "manifest keys vs. store objects"
+    );
+    for row in &rows {
+        let [key, hash, size, mime, source, date] = &row[..] else {
+            panic!("expected 6 fields: {row:?}");
+        };
+        let object = site.path(spec.store).join(key);
+        let bytes = std::fs::read(&object).unwrap();
+        assert_eq!(hash.len(), 64, "{row:?}");
+        assert!(hash.bytes().all(|b| b.is_ascii_hexdigit()), "{row:?}");
+        assert!(
+            key.starts_with(&hash[..16]),
+            "the key starts with the hash: {row:?}"
+        );
+        assert_eq!(size.parse::<usize>().unwrap(), bytes.len(), "{row:?}");
+        assert!(mime.starts_with("image/"), "{row:?}");
+        assert_eq!(
+            site.read(source),
+            bytes,
+            "source column names the image: {row:?}"
+        );
+        assert!(
+            date.len() == 10 && date.as_bytes()[4] == b'-' && date.as_bytes()[7] == b'-',
+            "{row:?}"
+        );
+    }
+}
+
+#[test]
+fn deleted_manifest_is_recreated_identically_without_uploading_again() {
+    let site = Site::fixture("demo");
+    let out = site.outside("out");
+    let out_arg = out.to_str().unwrap();
+    site.run(&["sync", "--out", out_arg]).expect_code(0);
+    let manifest = site.read("imglift.lock");
+    let store = site.snapshot("public-images");
+    std::fs::remove_file(site.path("imglift.lock")).unwrap();
+
+    // (Entries found in the store get today's date, as the first run did: run both the same day.)
+    let run = site.run(&["sync", "--out", out_arg, "--format", "json"]);
+    run.expect_code(0);
+    let json = run.json();
+    assert_eq!(json["counts"]["uploaded"], 0, "{}", run.dump());
+    let actions: Vec<&str> = json["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions, ["present"; 7],
+        "objects found in the store are recorded as present"
+    );
+    assert_same_bytes(
+        &manifest,
+        &site.read("imglift.lock"),
+        "recreated imglift.lock",
+    );
+    assert_same_tree(
+        &store,
+        &site.snapshot("public-images"),
+        true,
+        "store (no re-upload)",
+    );
+}
+
+#[test]
+fn dir_target_trusts_the_manifest_so_a_deleted_object_is_not_uploaded_again() {
+    let site = Site::fixture("demo");
+    let out = site.outside("out");
+    let out_arg = out.to_str().unwrap();
+    site.run(&["sync", "--out", out_arg]).expect_code(0);
+    let key = entries(&site.read_string("imglift.lock"))
+        .into_iter()
+        .find(|r| r[0].ends_with("/hero.jpg"))
+        .unwrap()[0]
+        .clone();
+    let object = site.path("public-images").join(&key);
+    std::fs::remove_file(&object).unwrap();
+    let manifest = site.read("imglift.lock");
+
+    let run = site.run(&["sync", "--out", out_arg]);
+    run.expect_code(0);
+    assert!(run.stderr.contains(" 0 uploaded"), "{}", run.dump());
+    // The manifest says the object is stored, so no request is made and nothing is re-sent;
+    // the page keeps pointing at the key the manifest records.
+    assert!(!object.exists(), "the object was uploaded again");
+    assert_eq!(site.read("imglift.lock"), manifest);
+    let page = std::fs::read_to_string(out.join("content/posts/hello-world.md")).unwrap();
+    assert!(
+        page.contains(&format!("image: {PUBLIC_URL}/{key}\n")),
+        "{page}"
+    );
+}
+
+#[test]
+fn manifest_with_a_merge_conflict_is_exit_2_naming_the_line() {
+    let site = Site::fixture("demo");
+    site.write(
+        "imglift.lock",
+        "# imglift.lock\n# key\tblake3\tsize\tcontent-type\tsource\tuploaded\n<<<<<<< HEAD\n",
+    );
+    let before = site.snapshot(".");
+    let run = site.run(&["sync"]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("imglift.lock:3"), "{}", run.dump());
+    assert_same_tree(
+        &before,
+        &site.snapshot("."),
+        true,
+        "sync with a damaged manifest",
+    );
+}
+
+#[test]
+fn manifest_is_not_written_by_check_or_dry_run() {
+    let site = Site::fixture("demo");
+    site.run(&["check"]).expect_code(1);
+    site.run(&["sync", "--dry-run"]).expect_code(0);
+    assert!(!site.exists("imglift.lock"));
+    assert!(!site.exists(".imglift-cache"));
+}

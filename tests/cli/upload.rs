@@ -1,0 +1,113 @@
+//! Failed uploads (the local-folder target cannot write): exit 3, the failed image's references
+//! stay local, everything else is done, and a later run finishes the job.
+
+use std::path::Path;
+
+use crate::sites::{self, Lift};
+use crate::support::*;
+
+/// The key the dry run plans for `source` (from its `would upload SOURCE (N bytes) as KEY`).
+fn planned_key(site: &Site, source: &str) -> String {
+    let run = site.run(&["sync", "--dry-run"]);
+    run.stdout
+        .lines()
+        .find(|l| l.starts_with(&format!("would upload {source} (")))
+        .and_then(|l| l.rsplit(" as ").next())
+        .unwrap_or_else(|| panic!("no plan for {source}\n{}", run.dump()))
+        .to_string()
+}
+
+#[test]
+fn failed_upload_leaves_its_references_local_and_exits_3() {
+    let spec = sites::demo();
+    let site = Site::fixture("demo");
+    let key = planned_key(&site, "static/images/hero.jpg");
+    // A file where the key's folder must go: this one object cannot be written.
+    let blocker = key.split('/').next().unwrap();
+    site.write(Path::new(spec.store).join(blocker), "in the way");
+    let before = site.snapshot(".");
+
+    let run = site.run(&["sync"]);
+    run.expect_code(3);
+    let line = run.stderr_line("static/images/hero.jpg:1:1");
+    assert!(
+        line.contains("failed") && line.contains("stay local"),
+        "{line}"
+    );
+
+    // hello-world.md: the hero cover stays local, the avatar is lifted.
+    let page = spec.page("content/posts/hello-world.md");
+    let lifts: Vec<Lift> = page
+        .lifts
+        .iter()
+        .filter(|l| l.source != "static/images/hero.jpg")
+        .cloned()
+        .collect();
+    sites::assert_only_destinations_changed(
+        site.root(),
+        &site.path(spec.store),
+        page.page,
+        &before[Path::new(page.page)].bytes,
+        &site.read(page.page),
+        &lifts,
+    );
+    // The other pages are done.
+    for other in [
+        "content/posts/desk-setup.md",
+        "content/posts/sourdough/index.md",
+    ] {
+        let p = spec.page(other);
+        sites::assert_only_destinations_changed(
+            site.root(),
+            &site.path(spec.store),
+            p.page,
+            &before[Path::new(p.page)].bytes,
+            &site.read(p.page),
+            &p.lifts,
+        );
+    }
+    // The manifest lists only confirmed objects.
+    let manifest = site.read_string("imglift.lock");
+    assert!(!manifest.contains("hero.jpg"), "{manifest}");
+    assert_eq!(
+        manifest.lines().filter(|l| !l.starts_with('#')).count(),
+        spec.objects - 1
+    );
+
+    // Once the store can take it, the next run lifts the rest.
+    std::fs::remove_file(site.path(spec.store).join(blocker)).unwrap();
+    let again = site.run(&["sync"]);
+    again.expect_code(0);
+    assert!(again.stderr.contains(" 1 uploaded"), "{}", again.dump());
+    sites::assert_only_destinations_changed(
+        site.root(),
+        &site.path(spec.store),
+        page.page,
+        &before[Path::new(page.page)].bytes,
+        &site.read(page.page),
+        &page.lifts,
+    );
+}
+
+#[test]
+fn store_that_cannot_be_created_fails_every_upload_and_changes_no_page() {
+    let site = Site::fixture("demo");
+    site.write("public-images", "not a folder");
+    let before = site.snapshot(".");
+    let run = site.run(&["sync"]);
+    run.expect_code(3);
+    assert!(run.stderr.contains(" 7 failed"), "{}", run.dump());
+    let after = site.snapshot(".");
+    for (path, state) in &before {
+        assert_same_bytes(
+            &state.bytes,
+            &after[path].bytes,
+            &path.display().to_string(),
+        );
+    }
+    // Nothing confirmed, so no manifest entries.
+    if site.exists("imglift.lock") {
+        let manifest = site.read_string("imglift.lock");
+        assert!(manifest.lines().all(|l| l.starts_with('#')), "{manifest}");
+    }
+}
