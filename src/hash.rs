@@ -182,10 +182,15 @@ pub fn hash_all(
     files: &[(PathBuf, String)],
     limit: u64,
     cache: &mut StatCache,
+    on_done: &(dyn Fn() + Sync),
 ) -> Vec<Result<ImageFile, Refusal>> {
     let results: Vec<(Result<ImageFile, Refusal>, Option<CacheEntry>)> = files
         .par_iter()
-        .map(|(path, rel)| hash_one(path, rel, limit, &cache.entries))
+        .map(|(path, rel)| {
+            let r = hash_one(path, rel, limit, &cache.entries);
+            on_done();
+            r
+        })
         .collect();
     results
         .into_iter()

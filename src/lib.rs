@@ -13,6 +13,7 @@ pub mod hash;
 pub mod manifest;
 pub mod pipeline;
 pub mod plan;
+pub mod progress;
 pub mod report;
 pub mod resolve;
 pub mod rewrite;
@@ -43,13 +44,17 @@ pub fn run(
     let report = match cli.command {
         Command::Sync(args) => {
             let config = Config::load(cwd, &overrides)?;
-            let target = target::from_config(&config)?;
+            // A dry run sends nothing, so it needs neither a target nor credentials.
+            let target = match args.dry_run {
+                true => None,
+                false => Some(target::from_config(&config, &|k| std::env::var(k).ok())?),
+            };
             let opts = SyncOptions {
                 paths: args.paths,
                 out: args.out,
                 dry_run: args.dry_run,
             };
-            let report = pipeline::sync(&config, cwd, &opts, target.as_ref())?;
+            let report = pipeline::sync(&config, cwd, &opts, target.as_deref())?;
             (report, args.format)
         }
         Command::Check(args) => {

@@ -15,6 +15,7 @@ use crate::extract::{self, LineIndex, Reference};
 use crate::hash::{self, StatCache};
 use crate::manifest::{Entry, Manifest};
 use crate::plan::{self, Action, Plan, PlanInput};
+use crate::progress::Progress;
 use crate::report::{Diagnostic, ObjectLine, PageChange, Report, Rewrite, Severity};
 use crate::resolve::{self, Resolved};
 use crate::rewrite::{self, Edit};
@@ -298,9 +299,14 @@ pub fn sync(
     config: &Config,
     cwd: &Path,
     opts: &SyncOptions,
-    target: &dyn Target,
+    target: Option<&dyn Target>,
 ) -> Result<Report, ConfigError> {
     let started = Instant::now();
+    if !opts.dry_run && target.is_none() {
+        return Err(ConfigError::Target(
+            "sync needs a target unless it is a dry run".into(),
+        ));
+    }
     let only = narrow(cwd, &opts.paths)?;
     let out_dir = match &opts.out {
         Some(o) => {
@@ -346,7 +352,10 @@ pub fn sync(
     }
     let files: Vec<(PathBuf, String)> = files.into_iter().collect();
     let mut cache = StatCache::load(&config.cache_file);
-    let hashed = hash::hash_all(&files, config.max_size, &mut cache);
+    let hashed = {
+        let bar = Progress::new(files.len(), "hashing");
+        hash::hash_all(&files, config.max_size, &mut cache, &|| bar.inc())
+    };
     let mut images = Vec::new();
     let mut refused: BTreeMap<PathBuf, hash::Refusal> = BTreeMap::new();
     for ((path, _), result) in files.iter().zip(hashed) {
@@ -386,7 +395,20 @@ pub fn sync(
     );
     plan_diagnostics(&plan, config, &mut report);
 
-    let outcomes: Vec<Outcome> = if opts.dry_run {
+    let outcomes: Vec<Outcome> = if let (false, Some(target)) = (opts.dry_run, target) {
+        let to_send = plan
+            .items
+            .iter()
+            .filter(|p| matches!(p.action, Action::Upload | Action::Overwrite { .. }));
+        let bar = Progress::new(to_send.count(), "uploading");
+        upload::run(
+            target,
+            &plan.items,
+            &config.cache_control,
+            config.concurrency,
+            &|| bar.inc(),
+        )
+    } else {
         plan.items
             .iter()
             .map(|p| match p.action {
@@ -395,15 +417,8 @@ pub fn sync(
                 _ => Outcome::Uploaded,
             })
             .collect()
-    } else {
-        upload::run(
-            target,
-            &plan.items,
-            &config.cache_control,
-            config.concurrency,
-            &|| {},
-        )
     };
+    let target_name = target.map_or_else(String::new, |t| t.describe());
 
     for (item, outcome) in plan.items.iter().zip(&outcomes) {
         let action = match outcome {
@@ -431,8 +446,7 @@ pub fn sync(
                     &item.image.rel,
                     "upload_failed",
                     format!(
-                        "upload to {} as `{}` failed: {why}; its references stay local",
-                        target.describe(),
+                        "upload to {target_name} as `{}` failed: {why}; its references stay local",
                         item.key
                     ),
                 ));
@@ -648,4 +662,55 @@ fn mirror_file(src: &Path, dest: &Path) -> std::io::Result<()> {
             .set_modified(mtime)?;
     }
     Ok(())
+}
+
+/// A page reference that already points at the public URL (what `imglift verify` opens).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiftedRef {
+    /// The page, relative to the root.
+    pub file: String,
+    pub line: usize,
+    pub col: usize,
+    /// The destination as a renderer sees it (escapes decoded), fragment included.
+    pub url: String,
+}
+
+/// The pages read for `verify`: their lifted references in page order, how many pages were
+/// read, and the problems met reading them (unreadable pages, unparsed spots).
+#[derive(Debug, Default)]
+pub struct LiftedPages {
+    pub refs: Vec<LiftedRef>,
+    pub pages: usize,
+    pub problems: Vec<Diagnostic>,
+}
+
+/// Every reference that points at the public URL ([`Resolved::Lifted`]) in the pages, narrowed
+/// by `paths` as `check` is. Reads only the pages: no image is opened, nothing is written.
+pub fn lifted_references(
+    config: &Config,
+    cwd: &Path,
+    paths: &[PathBuf],
+) -> Result<LiftedPages, ConfigError> {
+    let only = narrow(cwd, paths)?;
+    let loaded = load(config, &only, &skip_dirs(config, None))?;
+    let mut out = LiftedPages {
+        pages: loaded.pages.len(),
+        problems: loaded.problems,
+        ..LiftedPages::default()
+    };
+    for page in &loaded.pages {
+        for (r, resolved) in &page.refs {
+            if *resolved != Resolved::Lifted {
+                continue;
+            }
+            let (line, col) = page.lines.locate(&page.text, r.span.start);
+            out.refs.push(LiftedRef {
+                file: page.rel.clone(),
+                line,
+                col,
+                url: r.dest.trim().to_string(),
+            });
+        }
+    }
+    Ok(out)
 }

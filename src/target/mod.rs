@@ -5,10 +5,12 @@
 //! called from several threads at once (see `upload.rs`).
 
 mod dir;
+mod s3;
 
 use std::path::Path;
 
 pub use dir::DirTarget;
+pub use s3::{RetryPolicy, S3Target};
 
 use crate::config::{Config, TargetConfig};
 use crate::error::ConfigError;
@@ -52,13 +54,13 @@ pub trait Target: Send + Sync {
     fn put(&self, obj: &Object) -> Result<(), TargetError>;
 }
 
-/// Build the configured target.
-pub fn from_config(config: &Config) -> Result<Box<dyn Target>, ConfigError> {
+/// Build the configured target; `env` supplies the credentials.
+pub fn from_config(
+    config: &Config,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Box<dyn Target>, ConfigError> {
     match &config.target {
         TargetConfig::Dir(dir) => Ok(Box::new(DirTarget::new(dir.clone()))),
-        TargetConfig::S3(s3) => Err(ConfigError::Target(format!(
-            "the s3 target (bucket `{}` at {}) is not available in this build yet",
-            s3.bucket, s3.endpoint
-        ))),
+        TargetConfig::S3(s3) => Ok(Box::new(S3Target::new(s3, env)?)),
     }
 }

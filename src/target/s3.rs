@@ -1,0 +1,344 @@
+//! The S3 target: Cloudflare R2 and any S3-compatible store, through rust-s3's tokio client.
+//!
+//! One `Bucket` (one connection pool, kept alive between uploads) and one small tokio runtime per
+//! run; the upload stage calls `put` from several threads, each blocking on its own request.
+//! Path-style addressing, region `auto` by default, no ACL header unless configured (R2 rejects
+//! them), no `x-amz-checksum-*` and no chunked signatures. rust-s3 sends Content-MD5, so the
+//! store checks the bytes; we also compare the returned ETag with our MD5 before calling an
+//! object confirmed.
+//!
+//! rust-s3 does not retry PUTs, so this module does, for every request it sends: exponential
+//! backoff with full jitter on 5xx, 429, 408, timeouts and connection errors, within a bounded
+//! number of attempts. Credentials are rejected on the first 401/403, which stops the run.
+//! Secrets never appear in a message: every error text passes through `redact`.
+
+use std::hash::BuildHasher;
+use std::time::Duration;
+
+use s3::creds::Credentials;
+use s3::error::S3Error;
+use s3::{Bucket, Region};
+
+use super::{Object, Probe, Target, TargetError};
+use crate::config::S3Config;
+use crate::error::ConfigError;
+
+/// How hard to try one request before giving up on it.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub attempts: u32,
+    pub base: Duration,
+    pub cap: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 6,
+            base: Duration::from_millis(200),
+            cap: Duration::from_secs(8),
+        }
+    }
+}
+
+pub struct S3Target {
+    bucket: Box<Bucket>,
+    runtime: tokio::runtime::Runtime,
+    acl: Option<String>,
+    name: String,
+    secrets: Vec<String>,
+    retry: RetryPolicy,
+}
+
+/// The credentials from the environment: IMGLIFT_* first, then the standard AWS_* names.
+fn credentials(
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(String, String, Option<String>), ConfigError> {
+    let pick = |ours: &str, aws: &str| {
+        env(ours)
+            .filter(|v| !v.is_empty())
+            .or_else(|| env(aws).filter(|v| !v.is_empty()))
+    };
+    let access = pick("IMGLIFT_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID");
+    let secret = pick("IMGLIFT_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY");
+    match (access, secret) {
+        (Some(a), Some(s)) => Ok((a, s, env("AWS_SESSION_TOKEN").filter(|v| !v.is_empty()))),
+        _ => Err(ConfigError::Target(
+            "no credentials: export IMGLIFT_ACCESS_KEY_ID and IMGLIFT_SECRET_ACCESS_KEY \
+             (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) with a token that may read and \
+             write this bucket"
+                .into(),
+        )),
+    }
+}
+
+impl S3Target {
+    pub fn new(
+        cfg: &S3Config,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<S3Target, ConfigError> {
+        let (access, secret, token) = credentials(env)?;
+        let bad = |what: &str, e: S3Error| ConfigError::Target(format!("{what}: {e}"));
+        let creds = Credentials::new(Some(&access), Some(&secret), None, token.as_deref(), None)
+            .map_err(|e| ConfigError::Target(format!("credentials: {e}")))?;
+        let region = Region::Custom {
+            region: cfg.region.clone(),
+            endpoint: cfg.endpoint.clone(),
+        };
+        let bucket = Bucket::new(&cfg.bucket, region, creds)
+            .map_err(|e| bad("bucket", e))?
+            .with_path_style()
+            .with_request_timeout(Duration::from_secs(60))
+            .map_err(|e| bad("bucket", e))?;
+        // rust-s3 retries some requests itself with fixed, long pauses; we retry every request
+        // ourselves, with backoff and jitter.
+        s3::set_retries(0);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("imglift-s3")
+            .enable_all()
+            .build()
+            .map_err(|e| ConfigError::Target(format!("cannot start the network runtime: {e}")))?;
+        let mut secrets = vec![secret, access];
+        secrets.extend(token);
+        Ok(S3Target {
+            bucket,
+            runtime,
+            acl: cfg.acl.clone(),
+            name: format!("bucket `{}` at {}", cfg.bucket, cfg.endpoint),
+            secrets,
+            retry: RetryPolicy::default(),
+        })
+    }
+
+    pub fn with_retry(mut self, retry: RetryPolicy) -> S3Target {
+        self.retry = retry;
+        self
+    }
+
+    /// Remove any secret from a message.
+    fn redact(&self, text: &str) -> String {
+        self.secrets
+            .iter()
+            .filter(|s| s.len() >= 4)
+            .fold(text.to_string(), |t, s| t.replace(s.as_str(), "***"))
+    }
+
+    /// Run one request with retries; `op` names it for messages.
+    fn with_retries<T>(
+        &self,
+        op: &str,
+        key: &str,
+        mut attempt: impl FnMut() -> Result<T, S3Error>,
+    ) -> Result<T, TargetError> {
+        let mut last = String::new();
+        for n in 0..self.retry.attempts {
+            if n > 0 {
+                std::thread::sleep(self.backoff(n, key));
+            }
+            match attempt() {
+                Ok(v) => return Ok(v),
+                Err(e) => match classify(&e) {
+                    Verdict::Retry => last = self.redact(&describe(&e)),
+                    Verdict::Fatal(why) => {
+                        return Err(TargetError::Fatal(
+                            self.redact(&format!("{op} `{key}` in {}: {why}", self.name)),
+                        ))
+                    }
+                    Verdict::Fail => {
+                        return Err(TargetError::Failed(
+                            self.redact(&format!("{op} `{key}`: {}", describe(&e))),
+                        ))
+                    }
+                },
+            }
+        }
+        let message = format!(
+            "{op} `{key}`: gave up after {} attempts; last error: {last}",
+            self.retry.attempts
+        );
+        // A store that cannot be reached at all will not answer the next object either.
+        if last.contains("error sending request") && last.contains("onnect") {
+            return Err(TargetError::Fatal(format!(
+                "{} is unreachable: {message}",
+                self.name
+            )));
+        }
+        Err(TargetError::Failed(message))
+    }
+
+    /// Exponential backoff with full jitter.
+    fn backoff(&self, attempt: u32, key: &str) -> Duration {
+        let ceiling = self
+            .retry
+            .base
+            .saturating_mul(1 << attempt.min(16))
+            .min(self.retry.cap);
+        let random = std::collections::hash_map::RandomState::new().hash_one((key, attempt));
+        ceiling.mul_f64((random % 1000) as f64 / 1000.0)
+    }
+}
+
+enum Verdict {
+    Retry,
+    Fatal(String),
+    Fail,
+}
+
+/// The S3 error code in an XML error body (`<Code>SignatureDoesNotMatch</Code>`).
+fn error_code(body: &str) -> &str {
+    body.split_once("<Code>")
+        .and_then(|(_, rest)| rest.split_once("</Code>"))
+        .map_or("", |(code, _)| code)
+}
+
+fn classify(e: &S3Error) -> Verdict {
+    match e {
+        S3Error::HttpFailWithBody(code, body) => match (*code, error_code(body)) {
+            (500..=599 | 429 | 408, _) => Verdict::Retry,
+            (401 | 403, name) => Verdict::Fatal(format!(
+                "HTTP {code}{}{name}: the store refused these credentials; check \
+                 IMGLIFT_ACCESS_KEY_ID / IMGLIFT_SECRET_ACCESS_KEY and that the token may \
+                 read and write this bucket",
+                if name.is_empty() { "" } else { " " }
+            )),
+            (404, "NoSuchBucket") => Verdict::Fatal("the bucket does not exist".into()),
+            _ => Verdict::Fail,
+        },
+        S3Error::Reqwest(_) => Verdict::Retry,
+        _ => Verdict::Fail,
+    }
+}
+
+fn describe(e: &S3Error) -> String {
+    match e {
+        S3Error::HttpFailWithBody(code, body) => {
+            let name = error_code(body);
+            if name.is_empty() {
+                format!("HTTP {code}")
+            } else {
+                format!("HTTP {code} {name}")
+            }
+        }
+        S3Error::Reqwest(e) => {
+            use std::error::Error;
+            let mut text = e.to_string();
+            let mut source = e.source();
+            while let Some(s) = source {
+                text.push_str(&format!(": {s}"));
+                source = s.source();
+            }
+            text
+        }
+        other => other.to_string(),
+    }
+}
+
+impl Target for S3Target {
+    fn describe(&self) -> String {
+        self.name.clone()
+    }
+
+    fn probe(&self, obj: &Object) -> Result<Probe, TargetError> {
+        let head = self.with_retries("HEAD", obj.key, || {
+            match self.runtime.block_on(self.bucket.head_object(obj.key)) {
+                Ok((head, _)) => Ok(Some(head)),
+                Err(S3Error::HttpFailWithBody(404, _)) => Ok(None),
+                Err(e) => Err(e),
+            }
+        })?;
+        let Some(head) = head else {
+            return Ok(Probe::Absent);
+        };
+        let same_size = head.content_length == Some(obj.size as i64);
+        let same_hash = head
+            .metadata
+            .as_ref()
+            .and_then(|m| m.get("blake3"))
+            .is_some_and(|h| h == obj.hash);
+        Ok(if same_size && same_hash {
+            Probe::Same
+        } else {
+            Probe::Different
+        })
+    }
+
+    fn put(&self, obj: &Object) -> Result<(), TargetError> {
+        let bytes = std::fs::read(obj.path)
+            .map_err(|e| TargetError::Failed(format!("{}: {e}", obj.path.display())))?;
+        if blake3::hash(&bytes).to_hex().as_str() != obj.hash {
+            return Err(TargetError::Failed(format!(
+                "{} changed while imglift was running; run it again",
+                obj.path.display()
+            )));
+        }
+        let md5 = format!("{:x}", md5::compute(&bytes));
+        let response = self.with_retries("PUT", obj.key, || {
+            let mut req = self
+                .bucket
+                .put_object_builder(obj.key, &bytes)
+                .with_content_type(obj.mime)
+                .with_cache_control(obj.cache_control)?
+                .with_metadata("blake3", obj.hash)?;
+            if let Some(acl) = &self.acl {
+                req = req.with_header("x-amz-acl", acl)?;
+            }
+            self.runtime.block_on(req.execute())
+        })?;
+        // With fail-on-err a non-2xx status is an error above; the ETag of a single PUT is the
+        // MD5 of the bytes the store kept.
+        let etag = response
+            .as_str()
+            .unwrap_or("")
+            .trim()
+            .trim_matches('"')
+            .to_ascii_lowercase();
+        if !etag.is_empty() && etag != md5 {
+            return Err(TargetError::Failed(format!(
+                "PUT `{}`: the store's ETag {etag} does not match the MD5 {md5} of the file",
+                obj.key
+            )));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_prefer_imglift_names_and_need_both() {
+        let env = |k: &str| match k {
+            "IMGLIFT_ACCESS_KEY_ID" => Some("ours".to_string()),
+            "AWS_ACCESS_KEY_ID" => Some("theirs".to_string()),
+            "AWS_SECRET_ACCESS_KEY" => Some("s".to_string()),
+            _ => None,
+        };
+        assert_eq!(
+            credentials(&env).unwrap(),
+            ("ours".into(), "s".into(), None)
+        );
+        let none = |_: &str| None;
+        let err = credentials(&none).unwrap_err().to_string();
+        assert!(err.contains("IMGLIFT_ACCESS_KEY_ID"), "{err}");
+    }
+
+    #[test]
+    fn error_code_is_read_from_the_xml_body() {
+        let body = "<?xml version=\"1.0\"?><Error><Code>SignatureDoesNotMatch</Code></Error>";
+        assert_eq!(error_code(body), "SignatureDoesNotMatch");
+        assert!(matches!(
+            classify(&S3Error::HttpFailWithBody(403, body.into())),
+            Verdict::Fatal(_)
+        ));
+        assert!(matches!(
+            classify(&S3Error::HttpFailWithBody(503, String::new())),
+            Verdict::Retry
+        ));
+        assert!(matches!(
+            classify(&S3Error::HttpFailWithBody(400, String::new())),
+            Verdict::Fail
+        ));
+    }
+}

@@ -1,0 +1,454 @@
+//! The S3 target against a real S3 server (s3s + s3s-fs, SigV4 checked) on 127.0.0.1.
+//!
+//! Each test starts its own server, copies the demo blog into a temp folder with an
+//! `imglift.yaml` that points at it, and runs the real `imglift` binary.
+
+mod server;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use server::{Fault, TestS3, ACCESS_KEY, SECRET_KEY};
+
+const BUCKET: &str = "blog";
+const PUBLIC: &str = "https://img.example.com";
+
+struct Site {
+    _tmp: tempfile::TempDir,
+    root: PathBuf,
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+}
+
+impl Site {
+    /// The demo blog, configured for the server's bucket.
+    fn demo(s3: &TestS3, extra: &str) -> Site {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("blog");
+        copy_dir(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo"),
+            &root,
+        );
+        std::fs::write(
+            root.join("imglift.yaml"),
+            format!(
+                "content: [content]\nstatic: [static]\npublic_url: {PUBLIC}\nfront_matter: [image]\n\
+                 target:\n  s3:\n    bucket: {BUCKET}\n    endpoint: {}\n{extra}",
+                s3.endpoint
+            ),
+        )
+        .unwrap();
+        Site { _tmp: tmp, root }
+    }
+
+    fn run(&self, args: &[&str], secret: &str) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_imglift"))
+            .args(args)
+            .current_dir(&self.root)
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("GITHUB_ACTIONS")
+            .env("IMGLIFT_ACCESS_KEY_ID", ACCESS_KEY)
+            .env("IMGLIFT_SECRET_ACCESS_KEY", secret)
+            .output()
+            .unwrap()
+    }
+
+    fn sync(&self, args: &[&str]) -> Output {
+        let mut all = vec!["sync"];
+        all.extend_from_slice(args);
+        self.run(&all, SECRET_KEY)
+    }
+
+    /// Every Markdown page, by path relative to the root.
+    fn pages(&self) -> BTreeMap<String, String> {
+        walkdir::WalkDir::new(self.root.join("content"))
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.path().extension().is_some_and(|x| x == "md"))
+            .map(|e| {
+                let rel = e
+                    .path()
+                    .strip_prefix(&self.root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                (rel, std::fs::read_to_string(e.path()).unwrap())
+            })
+            .collect()
+    }
+
+    /// The manifest's entries: key → (blake3, source).
+    fn manifest(&self) -> BTreeMap<String, (String, String)> {
+        let text = std::fs::read_to_string(self.root.join("imglift.lock")).unwrap_or_default();
+        text.lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .map(|l| {
+                let f: Vec<&str> = l.split('\t').collect();
+                (f[0].to_string(), (f[1].to_string(), f[4].to_string()))
+            })
+            .collect()
+    }
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().unwrap_or(-1)
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The public URLs in a page, as keys.
+fn keys_in(text: &str) -> Vec<String> {
+    text.match_indices(PUBLIC)
+        .map(|(i, _)| {
+            let rest = &text[i + PUBLIC.len() + 1..];
+            let end = rest
+                .find(|c: char| c.is_whitespace() || matches!(c, ')' | '"' | '\'' | '>' | ','))
+                .unwrap_or(rest.len());
+            percent_encoding::percent_decode_str(&rest[..end])
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .collect()
+}
+
+/// HEAD an object with a real S3 client, as a user checking the bucket would.
+fn head(s3: &TestS3, key: &str) -> s3::serde_types::HeadObjectResult {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let creds =
+        s3::creds::Credentials::new(Some(ACCESS_KEY), Some(SECRET_KEY), None, None, None).unwrap();
+    let region = s3::Region::Custom {
+        region: "auto".into(),
+        endpoint: s3.endpoint.clone(),
+    };
+    let bucket = s3::Bucket::new(BUCKET, region, creds)
+        .unwrap()
+        .with_path_style();
+    rt.block_on(bucket.head_object(key)).unwrap().0
+}
+
+fn start() -> TestS3 {
+    TestS3::start(&[BUCKET]).unwrap()
+}
+
+#[test]
+fn full_sync_stores_every_object_with_bytes_type_and_cache_control() {
+    let s3 = start();
+    let site = Site::demo(&s3, "");
+    let out = site.sync(&[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let manifest = site.manifest();
+    assert_eq!(manifest.len(), 7);
+    for (key, (hash, source)) in &manifest {
+        let stored = std::fs::read(s3.object_path(BUCKET, key)).unwrap();
+        assert_eq!(
+            stored,
+            std::fs::read(site.root.join(source)).unwrap(),
+            "{key}"
+        );
+        assert_eq!(blake3::hash(&stored).to_hex().as_str(), hash);
+        let h = head(&s3, key);
+        let expected_type = match key.rsplit('.').next().unwrap() {
+            "jpg" => "image/jpeg",
+            "png" => "image/png",
+            "gif" => "image/gif",
+            "webp" => "image/webp",
+            "svg" => "image/svg+xml",
+            other => panic!("unexpected extension {other}"),
+        };
+        assert_eq!(h.content_type.as_deref(), Some(expected_type), "{key}");
+        assert_eq!(
+            h.cache_control.as_deref(),
+            Some("public, max-age=31536000, immutable")
+        );
+        assert_eq!(h.metadata.unwrap().get("blake3"), Some(hash));
+    }
+    // Every URL in every page names an object that is in the bucket.
+    let mut referenced = 0;
+    for (page, text) in site.pages() {
+        for key in keys_in(&text) {
+            assert!(
+                manifest.contains_key(&key),
+                "{page} points at {key}, not in the manifest"
+            );
+            assert!(
+                s3.object_path(BUCKET, &key).is_file(),
+                "{page}: {key} not stored"
+            );
+            referenced += 1;
+        }
+    }
+    assert_eq!(referenced, 8);
+}
+
+#[test]
+fn requests_carry_no_acl_or_checksum_headers_but_content_md5() {
+    let s3 = start();
+    let site = Site::demo(&s3, "");
+    assert_eq!(code(&site.sync(&[])), 0);
+    let puts: Vec<_> = s3
+        .stats
+        .seen()
+        .into_iter()
+        .filter(|s| s.method == "PUT")
+        .collect();
+    assert_eq!(puts.len(), 7);
+    for put in puts {
+        let names: Vec<&str> = put.headers.iter().map(|(k, _)| k.as_str()).collect();
+        assert!(names.contains(&"content-md5"), "{names:?}");
+        assert!(names.contains(&"authorization"));
+        assert!(
+            !names
+                .iter()
+                .any(|n| n.starts_with("x-amz-checksum") || *n == "x-amz-acl"),
+            "{names:?}"
+        );
+        let sha = &put
+            .headers
+            .iter()
+            .find(|(k, _)| k == "x-amz-content-sha256")
+            .unwrap()
+            .1;
+        assert!(!sha.contains("STREAMING"), "chunked signature: {sha}");
+    }
+}
+
+#[test]
+fn acl_is_sent_only_when_configured() {
+    let s3 = start();
+    let site = Site::demo(&s3, "    acl: public-read\n");
+    assert_eq!(code(&site.sync(&[])), 0);
+    let puts: Vec<_> = s3
+        .stats
+        .seen()
+        .into_iter()
+        .filter(|s| s.method == "PUT")
+        .collect();
+    assert!(puts.iter().all(|p| p
+        .headers
+        .iter()
+        .any(|(k, v)| k == "x-amz-acl" && v == "public-read")));
+}
+
+#[test]
+fn second_run_sends_no_request() {
+    let s3 = start();
+    let site = Site::demo(&s3, "");
+    let out_dir = site.root.join("../build");
+    let out_arg = out_dir.to_str().unwrap();
+    assert_eq!(code(&site.sync(&["--out", out_arg])), 0);
+    s3.stats.reset();
+    // The sources still reference local files; the manifest knows every object.
+    let out = site.sync(&["--out", out_arg]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        s3.stats.requests.load(std::sync::atomic::Ordering::SeqCst),
+        0
+    );
+    assert!(stderr(&out).contains("0 uploaded"), "{}", stderr(&out));
+    // In place, twice: the second run finds only public URLs.
+    assert_eq!(code(&site.sync(&[])), 0);
+    assert_eq!(
+        s3.stats.requests.load(std::sync::atomic::Ordering::SeqCst),
+        0
+    );
+    assert_eq!(code(&site.sync(&[])), 0);
+    assert_eq!(
+        s3.stats.requests.load(std::sync::atomic::Ordering::SeqCst),
+        0
+    );
+}
+
+#[test]
+fn without_the_manifest_heads_find_the_objects_and_nothing_is_put_again() {
+    let s3 = start();
+    let site = Site::demo(&s3, "");
+    let out_arg = site.root.join("../build").to_string_lossy().into_owned();
+    assert_eq!(code(&site.sync(&["--out", &out_arg])), 0);
+    let manifest = std::fs::read(site.root.join("imglift.lock")).unwrap();
+    std::fs::remove_file(site.root.join("imglift.lock")).unwrap();
+    s3.stats.reset();
+    let out = site.sync(&["--out", &out_arg]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(s3.stats.count("PUT"), 0);
+    assert_eq!(s3.stats.count("HEAD"), 7);
+    assert_eq!(
+        std::fs::read(site.root.join("imglift.lock")).unwrap(),
+        manifest
+    );
+}
+
+#[test]
+fn wrong_credentials_fail_fast_rewrite_nothing_and_never_echo_the_secret() {
+    let s3 = start();
+    let site = Site::demo(&s3, "");
+    let before = site.pages();
+    let wrong = "WRONGsecretWRONGsecretWRONG";
+    let out = site.run(&["sync", "-j", "1", "--format", "json"], wrong);
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("refused these credentials"), "{err}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!err.contains(wrong) && !stdout.contains(wrong));
+    serde_json::from_str::<serde_json::Value>(&stdout).expect("stdout stays JSON");
+    // Fail fast: the first refusal stops the run.
+    assert_eq!(
+        s3.stats.requests.load(std::sync::atomic::Ordering::SeqCst),
+        1
+    );
+    assert_eq!(site.pages(), before);
+    assert!(site.manifest().is_empty());
+}
+
+#[test]
+fn missing_credentials_are_a_configuration_error() {
+    let s3 = start();
+    let site = Site::demo(&s3, "");
+    let out = Command::new(env!("CARGO_BIN_EXE_imglift"))
+        .arg("sync")
+        .current_dir(&site.root)
+        .env_remove("IMGLIFT_ACCESS_KEY_ID")
+        .env_remove("IMGLIFT_SECRET_ACCESS_KEY")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("IMGLIFT_SECRET_ACCESS_KEY"));
+    assert_eq!(
+        s3.stats.requests.load(std::sync::atomic::Ordering::SeqCst),
+        0
+    );
+    // A dry run needs no credentials and sends nothing.
+    let dry = Command::new(env!("CARGO_BIN_EXE_imglift"))
+        .args(["sync", "--dry-run"])
+        .current_dir(&site.root)
+        .env_remove("IMGLIFT_ACCESS_KEY_ID")
+        .env_remove("IMGLIFT_SECRET_ACCESS_KEY")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .output()
+        .unwrap();
+    assert_eq!(code(&dry), 0, "{}", stderr(&dry));
+    assert_eq!(
+        s3.stats.requests.load(std::sync::atomic::Ordering::SeqCst),
+        0
+    );
+}
+
+#[test]
+fn flaky_server_still_ends_with_every_reference_stored() {
+    let s3 = start();
+    let site = Site::demo(&s3, "");
+    // A share of all requests fails with 500 and 503, and some connections drop mid-request.
+    s3.stats
+        .fail_every(3, Some(hyper::Method::PUT), Fault::Status(503));
+    s3.stats
+        .fail_next(2, Some(hyper::Method::HEAD), Fault::Status(500));
+    s3.stats.fail_next(2, Some(hyper::Method::PUT), Fault::Drop);
+    let out = site.sync(&["-j", "4"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let faults = s3.stats.seen().iter().filter(|s| s.fault.is_some()).count();
+    assert!(faults >= 4, "only {faults} faults were injected");
+    for (page, text) in site.pages() {
+        for key in keys_in(&text) {
+            let stored = std::fs::read(s3.object_path(BUCKET, &key))
+                .unwrap_or_else(|_| panic!("{page} points at {key}, which is not stored"));
+            let (hash, _) = &site.manifest()[&key];
+            assert_eq!(blake3::hash(&stored).to_hex().as_str(), hash);
+        }
+    }
+}
+
+#[test]
+fn an_object_that_keeps_failing_stays_local_is_reported_and_the_next_run_finishes() {
+    let s3 = start();
+    let site = Site::demo(&s3, "");
+    s3.stats.fail_key("hero.jpg", Fault::Status(500));
+    let out = site.sync(&["-j", "4"]);
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("static/images/hero.jpg") && err.contains("HTTP 500"),
+        "{err}"
+    );
+    let pages = site.pages();
+    let hello = &pages["content/posts/hello-world.md"];
+    assert!(hello.contains("image: /images/hero.jpg"), "{hello}");
+    // The other images of the same page were lifted.
+    assert!(!hello.contains("(/images/avatar.png)"), "{hello}");
+    assert_eq!(site.manifest().len(), 6);
+    assert!(!site.manifest().keys().any(|k| k.ends_with("hero.jpg")));
+
+    s3.stats.clear_faults();
+    let again = site.sync(&[]);
+    assert_eq!(code(&again), 0, "{}", stderr(&again));
+    assert!(!site.pages()["content/posts/hello-world.md"].contains("/images/hero.jpg"));
+    assert_eq!(site.manifest().len(), 7);
+}
+
+#[test]
+fn a_killed_run_leaves_no_torn_file_and_the_next_run_converges() {
+    let s3 = start();
+    let site = Site::demo(&s3, "");
+    let before = site.pages();
+    s3.stats.delay(300);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_imglift"))
+        .args(["sync", "-j", "1"])
+        .current_dir(&site.root)
+        .env("IMGLIFT_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("IMGLIFT_SECRET_ACCESS_KEY", SECRET_KEY)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait (bounded) until a few objects went up, then kill the process mid-run.
+    for _ in 0..200 {
+        if s3.stats.count("PUT") >= 3 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    assert!(s3.stats.count("PUT") >= 3, "the run never got going");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // Every page is as it was (pages are written only after the uploads), nothing is torn.
+    assert_eq!(site.pages(), before);
+    let lock = site.root.join("imglift.lock");
+    if lock.exists() {
+        let text = std::fs::read_to_string(&lock).unwrap();
+        assert!(text.starts_with("# imglift.lock"), "{text}");
+    }
+
+    s3.stats.delay(0);
+    let out = site.sync(&[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let manifest = site.manifest();
+    assert_eq!(manifest.len(), 7);
+    for (page, text) in site.pages() {
+        assert!(
+            !text.contains("](/images/"),
+            "{page} still has a local image"
+        );
+        for key in keys_in(&text) {
+            assert!(s3.object_path(BUCKET, &key).is_file(), "{page}: {key}");
+        }
+    }
+}

@@ -1,0 +1,313 @@
+#![allow(dead_code)]
+//! A real S3 server for tests: s3s-fs over a temp folder, SigV4 signatures checked by s3s's
+//! SimpleAuth, served by hyper on 127.0.0.1 (random port) from its own thread and tokio runtime.
+//!
+//! In front of s3s sits a thin wrapper that counts requests and connections, records request
+//! headers, and injects faults (an HTTP status, a dropped connection, or a delay) so tests can
+//! play a flaky network. The S3 protocol itself is never imitated: every request that is not
+//! faulted is answered by s3s.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+
+pub const ACCESS_KEY: &str = "AKIDTESTTESTTEST";
+pub const SECRET_KEY: &str = "secret/for+tests/only0123456789abcdef";
+
+/// What to do instead of serving a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Reply with this HTTP status and an S3-style XML error body.
+    Status(u16),
+    /// Return an error from the hyper service: hyper closes the TCP connection
+    /// without sending any response (client sees "connection closed before message completed").
+    Drop,
+}
+
+#[derive(Default)]
+struct FaultPlan {
+    /// Faults consumed one per matching request, in order (front first).
+    queue: VecDeque<(Option<hyper::Method>, Fault)>,
+    /// Fail every n-th matching request (1-based count of matching requests).
+    every: Option<(Option<hyper::Method>, usize, Fault)>,
+    every_seen: usize,
+    /// Fail every request whose URI contains this text.
+    key: Option<(String, Fault)>,
+}
+
+/// A request as seen by the wrapper (before s3s handles it).
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub method: String,
+    pub uri: String,
+    pub headers: Vec<(String, String)>,
+    /// 1-based index of the TCP connection (accept order) that carried the request.
+    pub conn: usize,
+    /// None if served normally, Some(fault) if a fault was injected.
+    pub fault: Option<Fault>,
+}
+
+#[derive(Default)]
+pub struct Stats {
+    by_method: Mutex<HashMap<String, usize>>,
+    seen: Mutex<Vec<Seen>>,
+    pub connections: AtomicUsize,
+    pub requests: AtomicUsize,
+    conn_ids: AtomicUsize,
+    faults: Mutex<FaultPlan>,
+    delay_ms: AtomicUsize,
+}
+
+impl Stats {
+    pub fn count(&self, method: &str) -> usize {
+        *self.by_method.lock().unwrap().get(method).unwrap_or(&0)
+    }
+    pub fn by_method(&self) -> HashMap<String, usize> {
+        self.by_method.lock().unwrap().clone()
+    }
+    pub fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+    pub fn reset(&self) {
+        self.by_method.lock().unwrap().clear();
+        self.seen.lock().unwrap().clear();
+        self.connections.store(0, Ordering::SeqCst);
+        self.requests.store(0, Ordering::SeqCst);
+    }
+    /// Inject `fault` into the next `n` requests whose method matches (None = any method).
+    pub fn fail_next(&self, n: usize, method: Option<hyper::Method>, fault: Fault) {
+        let mut p = self.faults.lock().unwrap();
+        for _ in 0..n {
+            p.queue.push_back((method.clone(), fault));
+        }
+    }
+    /// Inject `fault` into every `nth` matching request (deterministic "share" of requests).
+    pub fn fail_every(&self, nth: usize, method: Option<hyper::Method>, fault: Fault) {
+        let mut p = self.faults.lock().unwrap();
+        p.every = Some((method, nth, fault));
+        p.every_seen = 0;
+    }
+    /// Fail every request whose URI contains `text` (e.g. one object's key).
+    pub fn fail_key(&self, text: &str, fault: Fault) {
+        self.faults.lock().unwrap().key = Some((text.to_string(), fault));
+    }
+    /// Hold every request this long before answering (to catch a client mid-run).
+    pub fn delay(&self, ms: usize) {
+        self.delay_ms.store(ms, Ordering::SeqCst);
+    }
+    pub fn clear_faults(&self) {
+        *self.faults.lock().unwrap() = FaultPlan::default();
+    }
+    fn pick_fault(&self, method: &hyper::Method, uri: &str) -> Option<Fault> {
+        let mut p = self.faults.lock().unwrap();
+        if let Some((text, fault)) = &p.key {
+            if uri.contains(text.as_str()) {
+                return Some(*fault);
+            }
+        }
+        if let Some(pos) = p
+            .queue
+            .iter()
+            .position(|(m, _)| m.as_ref().is_none_or(|m| m == method))
+        {
+            return p.queue.remove(pos).map(|(_, f)| f);
+        }
+        if let Some((m, nth, f)) = p.every.clone() {
+            if m.as_ref().is_none_or(|m| m == method) {
+                p.every_seen += 1;
+                if p.every_seen.is_multiple_of(nth) {
+                    return Some(f);
+                }
+            }
+        }
+        None
+    }
+}
+
+pub struct TestS3 {
+    pub addr: SocketAddr,
+    pub endpoint: String,
+    pub root: tempfile::TempDir,
+    pub stats: Arc<Stats>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TestS3 {
+    /// Start the server with the given buckets pre-created (as sub-folders of the root).
+    pub fn start(buckets: &[&str]) -> anyhow::Result<TestS3> {
+        // s3s-fs keeps object attributes beside the bucket folders.
+        let root = tempfile::tempdir()?;
+        for b in buckets {
+            std::fs::create_dir(root.path().join(b))?;
+        }
+        let fs = s3s_fs::FileSystem::new(root.path()).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let s3 = {
+            let mut b = s3s::service::S3ServiceBuilder::new(fs);
+            b.set_auth(s3s::auth::SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
+            b.build()
+        };
+        let stats = Arc::new(Stats::default());
+
+        // Bind synchronously so the port is known (and listening) before start() returns.
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        std_listener.set_nonblocking(true)?;
+        let addr = std_listener.local_addr()?;
+        let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
+        let st = stats.clone();
+        let root_path = Arc::new(root.path().to_path_buf());
+
+        let thread = std::thread::Builder::new()
+            .name("test-s3".into())
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                rt.block_on(async move {
+                    let listener =
+                        tokio::net::TcpListener::from_std(std_listener).expect("listener");
+                    let mut conns = tokio::task::JoinSet::new();
+                    loop {
+                        let (sock, _) = tokio::select! {
+                            r = listener.accept() => match r { Ok(c) => c, Err(_) => continue },
+                            _ = &mut rx => break,
+                        };
+                        let conn = st.conn_ids.fetch_add(1, Ordering::SeqCst) + 1;
+                        st.connections.fetch_add(1, Ordering::SeqCst);
+                        let (s3, st, root) = (s3.clone(), st.clone(), root_path.clone());
+                        let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
+                            handle(s3.clone(), st.clone(), root.clone(), conn, req)
+                        });
+                        conns.spawn(async move {
+                            let _ = hyper::server::conn::http1::Builder::new()
+                                .serve_connection(TokioIo::new(sock), svc)
+                                .await;
+                        });
+                    }
+                    conns.abort_all(); // hard stop of keep-alive connections
+                });
+            })?;
+
+        Ok(TestS3 {
+            addr,
+            endpoint: format!("http://{addr}"),
+            root,
+            stats,
+            shutdown: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+
+    /// Path where s3s-fs stores an object (bucket = folder, key = relative path).
+    pub fn object_path(&self, bucket: &str, key: &str) -> std::path::PathBuf {
+        self.root.path().join(bucket).join(key)
+    }
+}
+
+impl Drop for TestS3 {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+type Resp = Response<s3s::Body>;
+
+async fn handle(
+    s3: s3s::service::S3Service,
+    st: Arc<Stats>,
+    root: Arc<std::path::PathBuf>,
+    conn: usize,
+    req: Request<Incoming>,
+) -> Result<Resp, Box<dyn std::error::Error + Send + Sync>> {
+    let method = req.method().clone();
+    st.requests.fetch_add(1, Ordering::SeqCst);
+    *st.by_method
+        .lock()
+        .unwrap()
+        .entry(method.to_string())
+        .or_default() += 1;
+    let uri = percent_decode(&req.uri().to_string());
+    let fault = st.pick_fault(&method, &uri);
+    let delay = st.delay_ms.load(Ordering::SeqCst);
+    if delay > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(delay as u64)).await;
+    }
+    st.seen.lock().unwrap().push(Seen {
+        method: method.to_string(),
+        uri: req.uri().to_string(),
+        headers: req
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        conn,
+        fault,
+    });
+    match fault {
+        Some(Fault::Drop) => Err("injected connection drop".into()),
+        Some(Fault::Status(code)) => {
+            // Drain the request body so keep-alive is still possible after the error reply.
+            let _ = req.into_body().collect().await;
+            let body = format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>InjectedFault</Code>\
+                 <Message>injected {code}</Message></Error>"
+            );
+            Ok(Response::builder()
+                .status(code)
+                .header("content-type", "application/xml")
+                .body(s3s::Body::from(body))?)
+        }
+        // s3s-fs silently creates a missing bucket folder on PutObject; R2/S3 answer 404
+        // NoSuchBucket. Emulate that for object requests (path "/bucket/key...").
+        None if {
+            let mut segs = req.uri().path().trim_start_matches('/').splitn(2, '/');
+            let bucket = segs.next().unwrap_or("");
+            let has_key = segs.next().is_some_and(|k| !k.is_empty());
+            has_key && !root.join(bucket).is_dir()
+        } =>
+        {
+            let _ = req.into_body().collect().await;
+            let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>NoSuchBucket</Code>\
+                        <Message>The specified bucket does not exist</Message></Error>";
+            Ok(Response::builder()
+                .status(404)
+                .header("content-type", "application/xml")
+                .body(s3s::Body::from(body.to_owned()))?)
+        }
+        None => {
+            let resp = s3.call(req.map(s3s::Body::from)).await?;
+            Ok(resp)
+        }
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
+}
