@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Generate a Hugo-like site for benchmarks: PAGES pages referencing IMAGES distinct real PNGs.
 
-Usage: gen_site.py DIR [PAGES] [IMAGES]
+Usage: gen_site.py DIR [PAGES] [IMAGES] [IMAGE_BYTES]
+
+IMAGE_BYTES pads each PNG with a private ancillary chunk of random bytes (default: no padding,
+about 130 bytes an image).
 
 Half of the images live in page bundles (referenced relatively), half in static/img (referenced
 site-absolutely); references mix inline Markdown, reference-style, raw HTML, figure shortcodes
@@ -13,7 +16,7 @@ import sys
 import zlib
 
 
-def png(i: int) -> bytes:
+def png(i: int, pad: int = 0) -> bytes:
     """A real 4x4 PNG whose pixels encode i, so every image has distinct bytes."""
     w = h = 4
     rows = b""
@@ -28,7 +31,9 @@ def png(i: int) -> bytes:
     ihdr = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
     # A text chunk with the index makes the bytes unique even where pixel values wrap.
     text = chunk(b"tEXt", b"Comment\x00" + str(i).encode())
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + text + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    extra = chunk(b"raNd", os.urandom(pad)) if pad > 0 else b""
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + text + extra
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
 PARAGRAPH = (
@@ -42,6 +47,7 @@ def main() -> None:
     out = sys.argv[1]
     pages = int(sys.argv[2]) if len(sys.argv) > 2 else 10_000
     images = int(sys.argv[3]) if len(sys.argv) > 3 else 20_000
+    pad = int(sys.argv[4]) if len(sys.argv) > 4 else 0
     per_page = max(1, images // pages)
     os.makedirs(os.path.join(out, "static", "img"), exist_ok=True)
     with open(os.path.join(out, "imglift.yaml"), "w") as f:
@@ -60,12 +66,12 @@ def main() -> None:
             if n % 2 == 0:
                 name = f"photo-{n}.png"
                 with open(os.path.join(bundle, name), "wb") as f:
-                    f.write(png(n))
+                    f.write(png(n, pad))
                 dest = name
             else:
                 name = f"shot-{n}.png"
                 with open(os.path.join(out, "static", "img", name), "wb") as f:
-                    f.write(png(n))
+                    f.write(png(n, pad))
                 dest = f"/img/{name}"
             refs.append(dest)
             n += 1
