@@ -4,6 +4,7 @@
 //! stops further requests at once; every other failure is recorded for its object and the rest
 //! go on. Results come back in plan order, so reporting stays deterministic.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
@@ -47,6 +48,21 @@ pub fn run(
 ) -> Vec<Outcome> {
     let stop = AtomicBool::new(false);
     let fatal: Mutex<Option<String>> = Mutex::new(None);
+    // Many new objects: one listing (a page holds 1,000 keys) is cheaper than a HEAD each.
+    let to_probe = items.iter().filter(|p| p.action == Action::Upload).count();
+    let listing = match to_probe {
+        0..=15 => None,
+        n => match target.list(n / 100 + 1) {
+            Ok(listing) => listing,
+            Err(TargetError::Fatal(e)) => {
+                stop.store(true, Ordering::Relaxed);
+                *fatal.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                None
+            }
+            // The listing is only a shortcut: without it, each object is probed.
+            Err(TargetError::Failed(_)) => None,
+        },
+    };
     let one = |p: &Planned| -> Outcome {
         let outcome = match p.action {
             Action::Reuse => return Outcome::Reused,
@@ -64,7 +80,7 @@ pub fn run(
                     mime: &p.image.mime,
                     cache_control,
                 };
-                match send(target, &obj, &p.action) {
+                match send(target, &obj, &p.action, listing.as_ref()) {
                     Ok(o) => o,
                     Err(TargetError::Fatal(e)) => {
                         stop.store(true, Ordering::Relaxed);
@@ -90,12 +106,21 @@ pub fn run(
     }
 }
 
-fn send(target: &dyn Target, obj: &Object, action: &Action) -> Result<Outcome, TargetError> {
+fn send(
+    target: &dyn Target,
+    obj: &Object,
+    action: &Action,
+    listing: Option<&HashMap<String, u64>>,
+) -> Result<Outcome, TargetError> {
     if let Action::Overwrite { .. } = action {
         target.put(obj)?;
         return Ok(Outcome::Overwritten);
     }
-    match target.probe(obj)? {
+    let probe = match listing {
+        Some(keys) if !keys.contains_key(obj.key) => Probe::Absent,
+        _ => target.probe(obj)?,
+    };
+    match probe {
         Probe::Same => Ok(Outcome::Present),
         Probe::Absent => target.put(obj).map(|()| Outcome::Uploaded),
         Probe::Different => target.put(obj).map(|()| Outcome::Overwritten),

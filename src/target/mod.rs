@@ -7,6 +7,7 @@
 mod dir;
 mod s3;
 
+use std::collections::HashMap;
 use std::path::Path;
 
 pub use dir::DirTarget;
@@ -52,6 +53,11 @@ pub trait Target: Send + Sync {
     fn probe(&self, obj: &Object) -> Result<Probe, TargetError>;
     /// Store the object; return only once it is confirmed with the right bytes.
     fn put(&self, obj: &Object) -> Result<(), TargetError>;
+    /// The keys (with sizes) the store holds, if listing them takes at most `max_pages`
+    /// requests; `None` when listing is not worth it, and then each new object is probed.
+    fn list(&self, _max_pages: usize) -> Result<Option<HashMap<String, u64>>, TargetError> {
+        Ok(None)
+    }
 }
 
 /// Build the configured target; `env` supplies the credentials.

@@ -12,6 +12,7 @@
 //! number of attempts. Credentials are rejected on the first 401/403, which stops the run.
 //! Secrets never appear in a message: every error text passes through `redact`.
 
+use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::time::Duration;
 
@@ -46,6 +47,7 @@ pub struct S3Target {
     runtime: tokio::runtime::Runtime,
     acl: Option<String>,
     name: String,
+    prefix: String,
     secrets: Vec<String>,
     retry: RetryPolicy,
 }
@@ -106,6 +108,7 @@ impl S3Target {
             runtime,
             acl: cfg.acl.clone(),
             name: format!("bucket `{}` at {}", cfg.bucket, cfg.endpoint),
+            prefix: cfg.prefix.clone(),
             secrets,
             retry: RetryPolicy::default(),
         })
@@ -261,6 +264,34 @@ impl Target for S3Target {
         } else {
             Probe::Different
         })
+    }
+
+    fn list(&self, max_pages: usize) -> Result<Option<HashMap<String, u64>>, TargetError> {
+        let prefix = if self.prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", self.prefix)
+        };
+        let mut keys = HashMap::new();
+        let mut token: Option<String> = None;
+        for _ in 0..max_pages {
+            let page = self.with_retries("LIST", &prefix, || {
+                self.runtime.block_on(self.bucket.list_page(
+                    prefix.clone(),
+                    None,
+                    token.clone(),
+                    None,
+                    None,
+                ))
+            })?;
+            keys.extend(page.0.contents.into_iter().map(|o| (o.key, o.size)));
+            token = page.0.next_continuation_token;
+            if token.is_none() || !page.0.is_truncated {
+                return Ok(Some(keys));
+            }
+        }
+        // A bucket this large is cheaper to ask object by object.
+        Ok(None)
     }
 
     fn put(&self, obj: &Object) -> Result<(), TargetError> {

@@ -452,3 +452,40 @@ fn a_killed_run_leaves_no_torn_file_and_the_next_run_converges() {
         }
     }
 }
+
+#[test]
+fn many_new_images_are_checked_with_one_listing_instead_of_a_head_each() {
+    let s3 = start();
+    let site = Site::demo(&s3, "");
+    let png = std::fs::read(site.root.join("static/images/avatar.png")).unwrap();
+    let dir = site.root.join("content/posts/many");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut page = String::from("# Many\n\n");
+    for i in 0..40 {
+        // Distinct bytes after the image end: distinct objects, still PNGs by their bytes.
+        let mut bytes = png.clone();
+        bytes.extend_from_slice(format!("copy {i}").as_bytes());
+        std::fs::write(dir.join(format!("i{i}.png")), bytes).unwrap();
+        page.push_str(&format!("![{i}](i{i}.png)\n"));
+    }
+    std::fs::write(dir.join("index.md"), page).unwrap();
+    // Two objects are already in the bucket (from an earlier run whose manifest was lost).
+    let out_arg = site.root.join("../build").to_string_lossy().into_owned();
+    let first = site.sync(&["--out", &out_arg, "content/posts/hello-world.md"]);
+    assert_eq!(code(&first), 0, "{}", stderr(&first));
+    std::fs::remove_file(site.root.join("imglift.lock")).unwrap();
+    s3.stats.reset();
+
+    let out = site.sync(&[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(s3.stats.count("GET"), 1, "{:?}", s3.stats.by_method());
+    // The objects the listing shows are checked with a HEAD; the others are put directly.
+    assert_eq!(s3.stats.count("HEAD"), 2, "{:?}", s3.stats.by_method());
+    assert_eq!(s3.stats.count("PUT"), 45, "{:?}", s3.stats.by_method());
+    let err = stderr(&out);
+    assert!(
+        err.contains("45 uploaded") && err.contains("2 already stored"),
+        "{err}"
+    );
+    assert_eq!(site.manifest().len(), 47);
+}
