@@ -25,5 +25,27 @@ fn main() -> anyhow::Result<()> {
         "requests by method: {stats:?}; connections: {}",
         s3.stats.connections()
     );
+    // What each client sends with a PUT (header names, payload-hash mode), to compare like
+    // with like.
+    let mut shown = std::collections::BTreeSet::new();
+    for seen in s3.stats.seen().iter().filter(|s| s.method == "PUT") {
+        let header = |name: &str| {
+            seen.headers
+                .iter()
+                .find(|(k, _)| k == name)
+                .map_or(String::from("-"), |(_, v)| v.clone())
+        };
+        let agent = header("user-agent");
+        let agent = agent.split('/').next().unwrap_or("-").to_string();
+        if shown.insert(agent.clone()) {
+            let mut names: Vec<&str> = seen.headers.iter().map(|(k, _)| k.as_str()).collect();
+            names.sort();
+            let sha = header("x-amz-content-sha256");
+            eprintln!(
+                "PUT from {agent}: x-amz-content-sha256={} headers={names:?}",
+                &sha[..sha.len().min(20)]
+            );
+        }
+    }
     Ok(())
 }

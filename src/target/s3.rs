@@ -3,9 +3,10 @@
 //! One `Bucket` (one connection pool, kept alive between uploads) and one small tokio runtime per
 //! run; the upload stage calls `put` from several threads, each blocking on its own request.
 //! Path-style addressing, region `auto` by default, no ACL header unless configured (R2 rejects
-//! them), no `x-amz-checksum-*` and no chunked signatures. rust-s3 sends Content-MD5, so the
-//! store checks the bytes; we also compare the returned ETag with our MD5 before calling an
-//! object confirmed.
+//! them), no `x-amz-checksum-*` and no chunked signatures. HEAD and LIST go through rust-s3; a
+//! PUT goes to a URL that rust-s3 presigns (headers signed, payload UNSIGNED, as browsers and
+//! rclone upload to R2), sent by our own pooled client with Content-MD5, so the store checks the
+//! bytes; we also compare the returned ETag with our MD5 before calling an object confirmed.
 //!
 //! rust-s3 does not retry PUTs, so this module does, for every request it sends: exponential
 //! backoff with full jitter on 5xx, 429, 408, timeouts and connection errors, within a bounded
@@ -44,6 +45,8 @@ impl Default for RetryPolicy {
 
 pub struct S3Target {
     bucket: Box<Bucket>,
+    /// Our own client for PUTs, with a pool of kept-alive connections.
+    http: reqwest::Client,
     runtime: tokio::runtime::Runtime,
     acl: Option<String>,
     name: String,
@@ -101,10 +104,16 @@ impl S3Target {
             .enable_all()
             .build()
             .map_err(|e| ConfigError::Target(format!("cannot start the network runtime: {e}")))?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(64)
+            .build()
+            .map_err(|e| ConfigError::Target(format!("cannot build the HTTP client: {e}")))?;
         let mut secrets = vec![secret, access];
         secrets.extend(token);
         Ok(S3Target {
             bucket,
+            http,
             runtime,
             acl: cfg.acl.clone(),
             name: format!("bucket `{}` at {}", cfg.bucket, cfg.endpoint),
@@ -132,7 +141,7 @@ impl S3Target {
         &self,
         op: &str,
         key: &str,
-        mut attempt: impl FnMut() -> Result<T, S3Error>,
+        mut attempt: impl FnMut() -> Result<T, Failure>,
     ) -> Result<T, TargetError> {
         let mut last = String::new();
         for n in 0..self.retry.attempts {
@@ -161,7 +170,9 @@ impl S3Target {
             self.retry.attempts
         );
         // A store that cannot be reached at all will not answer the next object either.
-        if last.contains("error sending request") && last.contains("onnect") {
+        if last.contains("onnect")
+            && (last.contains("refused") || last.contains("error sending request"))
+        {
             return Err(TargetError::Fatal(format!(
                 "{} is unreachable: {message}",
                 self.name
@@ -188,6 +199,43 @@ enum Verdict {
     Fail,
 }
 
+/// What went wrong with one request, whoever sent it (rust-s3, or our own PUT).
+#[derive(Debug)]
+enum Failure {
+    /// The store answered with this status and body.
+    Status(u16, String),
+    /// The request did not get an answer: refused, reset, timed out.
+    Transport(String),
+    Other(String),
+}
+
+impl From<S3Error> for Failure {
+    fn from(e: S3Error) -> Failure {
+        match e {
+            S3Error::HttpFailWithBody(code, body) => Failure::Status(code, body),
+            S3Error::Reqwest(e) => Failure::Transport(chain(&e)),
+            other => Failure::Other(other.to_string()),
+        }
+    }
+}
+
+impl From<reqwest::Error> for Failure {
+    fn from(e: reqwest::Error) -> Failure {
+        Failure::Transport(chain(&e))
+    }
+}
+
+/// An error with its sources, which is where reqwest says what really happened.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    text
+}
+
 /// The S3 error code in an XML error body (`<Code>SignatureDoesNotMatch</Code>`).
 fn error_code(body: &str) -> &str {
     body.split_once("<Code>")
@@ -195,9 +243,9 @@ fn error_code(body: &str) -> &str {
         .map_or("", |(code, _)| code)
 }
 
-fn classify(e: &S3Error) -> Verdict {
+fn classify(e: &Failure) -> Verdict {
     match e {
-        S3Error::HttpFailWithBody(code, body) => match (*code, error_code(body)) {
+        Failure::Status(code, body) => match (*code, error_code(body)) {
             (500..=599 | 429 | 408, _) => Verdict::Retry,
             (401 | 403, name) => Verdict::Fatal(format!(
                 "HTTP {code}{}{name}: the store refused these credentials; check \
@@ -208,32 +256,18 @@ fn classify(e: &S3Error) -> Verdict {
             (404, "NoSuchBucket") => Verdict::Fatal("the bucket does not exist".into()),
             _ => Verdict::Fail,
         },
-        S3Error::Reqwest(_) => Verdict::Retry,
-        _ => Verdict::Fail,
+        Failure::Transport(_) => Verdict::Retry,
+        Failure::Other(_) => Verdict::Fail,
     }
 }
 
-fn describe(e: &S3Error) -> String {
+fn describe(e: &Failure) -> String {
     match e {
-        S3Error::HttpFailWithBody(code, body) => {
-            let name = error_code(body);
-            if name.is_empty() {
-                format!("HTTP {code}")
-            } else {
-                format!("HTTP {code} {name}")
-            }
-        }
-        S3Error::Reqwest(e) => {
-            use std::error::Error;
-            let mut text = e.to_string();
-            let mut source = e.source();
-            while let Some(s) = source {
-                text.push_str(&format!(": {s}"));
-                source = s.source();
-            }
-            text
-        }
-        other => other.to_string(),
+        Failure::Status(code, body) => match error_code(body) {
+            "" => format!("HTTP {code}"),
+            name => format!("HTTP {code} {name}"),
+        },
+        Failure::Transport(text) | Failure::Other(text) => text.clone(),
     }
 }
 
@@ -247,7 +281,7 @@ impl Target for S3Target {
             match self.runtime.block_on(self.bucket.head_object(obj.key)) {
                 Ok((head, _)) => Ok(Some(head)),
                 Err(S3Error::HttpFailWithBody(404, _)) => Ok(None),
-                Err(e) => Err(e),
+                Err(e) => Err(e.into()),
             }
         })?;
         let Some(head) = head else {
@@ -276,13 +310,15 @@ impl Target for S3Target {
         let mut token: Option<String> = None;
         for _ in 0..max_pages {
             let page = self.with_retries("LIST", &prefix, || {
-                self.runtime.block_on(self.bucket.list_page(
-                    prefix.clone(),
-                    None,
-                    token.clone(),
-                    None,
-                    None,
-                ))
+                self.runtime
+                    .block_on(self.bucket.list_page(
+                        prefix.clone(),
+                        None,
+                        token.clone(),
+                        None,
+                        None,
+                    ))
+                    .map_err(Failure::from)
             })?;
             keys.extend(page.0.contents.into_iter().map(|o| (o.key, o.size)));
             token = page.0.next_continuation_token;
@@ -303,34 +339,76 @@ impl Target for S3Target {
                 obj.path.display()
             )));
         }
-        let md5 = format!("{:x}", md5::compute(&bytes));
-        let response = self.with_retries("PUT", obj.key, || {
-            let mut req = self
-                .bucket
-                .put_object_builder(obj.key, &bytes)
-                .with_content_type(obj.mime)
-                .with_cache_control(obj.cache_control)?
-                .with_metadata("blake3", obj.hash)?;
-            if let Some(acl) = &self.acl {
-                req = req.with_header("x-amz-acl", acl)?;
-            }
-            self.runtime.block_on(req.execute())
+        let digest = md5::compute(&bytes);
+        let md5_hex = format!("{digest:x}");
+        let headers = self
+            .put_headers(obj, &digest.0)
+            .map_err(|e| TargetError::Failed(format!("PUT `{}`: {e}", obj.key)))?;
+        let body = bytes::Bytes::from(bytes);
+        let etag = self.with_retries("PUT", obj.key, || {
+            // A presigned URL signs the headers but not the payload (UNSIGNED-PAYLOAD, as
+            // browsers and rclone upload to R2): no SHA-256 of every image on either side.
+            // Content-MD5 still makes the store check the bytes.
+            self.runtime.block_on(async {
+                let url = self
+                    .bucket
+                    .presign_put(obj.key, 900, Some(headers.clone()), None)
+                    .await?;
+                let response = self
+                    .http
+                    .put(url)
+                    .headers(headers.clone())
+                    .body(body.clone())
+                    .send()
+                    .await?;
+                let status = response.status().as_u16();
+                let etag = response
+                    .headers()
+                    .get(reqwest::header::ETAG)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .trim_matches('"')
+                    .to_ascii_lowercase();
+                if (200..300).contains(&status) {
+                    Ok(etag)
+                } else {
+                    Err(Failure::Status(
+                        status,
+                        response.text().await.unwrap_or_default(),
+                    ))
+                }
+            })
         })?;
-        // With fail-on-err a non-2xx status is an error above; the ETag of a single PUT is the
-        // MD5 of the bytes the store kept.
-        let etag = response
-            .as_str()
-            .unwrap_or("")
-            .trim()
-            .trim_matches('"')
-            .to_ascii_lowercase();
-        if !etag.is_empty() && etag != md5 {
+        // The ETag of a single PUT is the MD5 of the bytes the store kept.
+        if !etag.is_empty() && etag != md5_hex {
             return Err(TargetError::Failed(format!(
-                "PUT `{}`: the store's ETag {etag} does not match the MD5 {md5} of the file",
+                "PUT `{}`: the store's ETag {etag} does not match the MD5 {md5_hex} of the file",
                 obj.key
             )));
         }
         Ok(())
+    }
+}
+
+impl S3Target {
+    /// The headers of a PUT, all of them signed into the presigned URL.
+    fn put_headers(
+        &self,
+        obj: &Object,
+        md5: &[u8; 16],
+    ) -> Result<reqwest::header::HeaderMap, reqwest::header::InvalidHeaderValue> {
+        use base64::Engine;
+        use reqwest::header::{HeaderMap, HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
+        let mut h = HeaderMap::new();
+        h.insert(CONTENT_TYPE, HeaderValue::from_str(obj.mime)?);
+        h.insert(CACHE_CONTROL, HeaderValue::from_str(obj.cache_control)?);
+        h.insert("x-amz-meta-blake3", HeaderValue::from_str(obj.hash)?);
+        let md5 = base64::engine::general_purpose::STANDARD.encode(md5);
+        h.insert("content-md5", HeaderValue::from_str(&md5)?);
+        if let Some(acl) = &self.acl {
+            h.insert("x-amz-acl", HeaderValue::from_str(acl)?);
+        }
+        Ok(h)
     }
 }
 
@@ -360,15 +438,15 @@ mod tests {
         let body = "<?xml version=\"1.0\"?><Error><Code>SignatureDoesNotMatch</Code></Error>";
         assert_eq!(error_code(body), "SignatureDoesNotMatch");
         assert!(matches!(
-            classify(&S3Error::HttpFailWithBody(403, body.into())),
+            classify(&Failure::Status(403, body.into())),
             Verdict::Fatal(_)
         ));
         assert!(matches!(
-            classify(&S3Error::HttpFailWithBody(503, String::new())),
+            classify(&Failure::Status(503, String::new())),
             Verdict::Retry
         ));
         assert!(matches!(
-            classify(&S3Error::HttpFailWithBody(400, String::new())),
+            classify(&Failure::Status(400, String::new())),
             Verdict::Fail
         ));
     }

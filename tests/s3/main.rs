@@ -199,7 +199,7 @@ fn full_sync_stores_every_object_with_bytes_type_and_cache_control() {
 }
 
 #[test]
-fn requests_carry_no_acl_or_checksum_headers_but_content_md5() {
+fn puts_are_signed_with_content_md5_and_carry_no_acl_or_checksum_headers() {
     let s3 = start();
     let site = Site::demo(&s3, "");
     assert_eq!(code(&site.sync(&[])), 0);
@@ -213,20 +213,30 @@ fn requests_carry_no_acl_or_checksum_headers_but_content_md5() {
     for put in puts {
         let names: Vec<&str> = put.headers.iter().map(|(k, _)| k.as_str()).collect();
         assert!(names.contains(&"content-md5"), "{names:?}");
-        assert!(names.contains(&"authorization"));
         assert!(
             !names
                 .iter()
                 .any(|n| n.starts_with("x-amz-checksum") || *n == "x-amz-acl"),
             "{names:?}"
         );
-        let sha = &put
-            .headers
-            .iter()
-            .find(|(k, _)| k == "x-amz-content-sha256")
-            .unwrap()
-            .1;
-        assert!(!sha.contains("STREAMING"), "chunked signature: {sha}");
+        assert!(
+            !names.contains(&"content-encoding"),
+            "chunked upload: {names:?}"
+        );
+        // SigV4 in the query string: the headers that matter are signed, the payload is not.
+        let uri = percent_encoding::percent_decode_str(&put.uri)
+            .decode_utf8_lossy()
+            .into_owned();
+        assert!(uri.contains("X-Amz-Signature="), "{uri}");
+        let signed = uri.split("X-Amz-SignedHeaders=").nth(1).unwrap_or("");
+        for h in [
+            "cache-control",
+            "content-md5",
+            "content-type",
+            "x-amz-meta-blake3",
+        ] {
+            assert!(signed.contains(h), "{h} not signed in {uri}");
+        }
     }
 }
 
@@ -488,4 +498,29 @@ fn many_new_images_are_checked_with_one_listing_instead_of_a_head_each() {
         "{err}"
     );
     assert_eq!(site.manifest().len(), 47);
+}
+
+#[test]
+fn the_server_refuses_a_put_signed_with_a_wrong_secret() {
+    let s3 = start();
+    // A fixed-name key: a changed image is overwritten with a PUT and no HEAD before it.
+    let site = Site::demo(&s3, "key: \"{fileName}.{extName}\"\n");
+    let out_arg = site.root.join("../build").to_string_lossy().into_owned();
+    assert_eq!(code(&site.sync(&["--out", &out_arg])), 0);
+    let avatar = site.root.join("static/images/avatar.png");
+    let mut bytes = std::fs::read(&avatar).unwrap();
+    bytes.extend_from_slice(b"changed");
+    std::fs::write(&avatar, bytes).unwrap();
+    s3.stats.reset();
+    let out = site.run(&["sync", "--out", &out_arg], "WRONGsecretWRONGsecretWRONG");
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    assert_eq!(s3.stats.by_method(), [("PUT".to_string(), 1)].into());
+    assert!(
+        stderr(&out).contains("refused these credentials"),
+        "{}",
+        stderr(&out)
+    );
+    // The object keeps its old bytes.
+    let stored = std::fs::read(s3.object_path(BUCKET, "avatar.png")).unwrap();
+    assert!(!stored.ends_with(b"changed"));
 }
