@@ -29,6 +29,14 @@ pub enum Command {
     Sync(SyncArgs),
     /// Offline gate: list local references not lifted yet and broken ones; exit 1 if any.
     Check(CheckArgs),
+    /// Open every public URL the manifest and the pages use: 200, the right bytes, an image type.
+    Verify(VerifyArgs),
+    /// Write an annotated imglift.yaml for this site and print the next steps.
+    Init(InitArgs),
+    /// Print a shell completion script (e.g. `imglift completions bash > ~/.local/share/bash-completion/completions/imglift`).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) on stdout (e.g. `imglift man > imglift.1`).
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -51,4 +59,49 @@ pub struct CheckArgs {
     pub paths: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Only the references of these pages or folders (the manifest's objects are then skipped).
+    pub paths: Vec<PathBuf>,
+    /// Seconds to wait for one answer.
+    #[arg(long, value_name = "SECS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+/// The site generators `imglift init` knows the folder layout of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Generator {
+    Hugo,
+    Zola,
+    Jekyll,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The R2 / S3 bucket (without it the config uses a local folder target).
+    #[arg(long, value_name = "NAME")]
+    pub bucket: Option<String>,
+    /// The Cloudflare account id; the R2 endpoint is derived from it.
+    #[arg(long, value_name = "ID")]
+    pub account_id: Option<String>,
+    /// An S3 endpoint (for a store other than R2).
+    #[arg(long, value_name = "URL", conflicts_with = "account_id")]
+    pub endpoint: Option<String>,
+    /// The site generator, for the content and static folders (default: detected).
+    #[arg(long, value_enum)]
+    pub generator: Option<Generator>,
+    /// Overwrite an existing imglift.yaml.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }

@@ -10,6 +10,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod hash;
+pub mod init;
 pub mod manifest;
 pub mod pipeline;
 pub mod plan;
@@ -20,10 +21,12 @@ pub mod rewrite;
 pub mod scan;
 pub mod target;
 pub mod upload;
+pub mod verify;
 
 use std::io::Write;
 use std::path::Path;
 
+use clap::CommandFactory;
 use cli::{Cli, Command};
 use config::{Config, Overrides};
 use error::{ConfigError, Exit};
@@ -60,6 +63,35 @@ pub fn run(
         Command::Check(args) => {
             let config = Config::load(cwd, &overrides)?;
             (pipeline::check(&config, cwd, &args.paths)?, args.format)
+        }
+        Command::Verify(args) => {
+            let config = Config::load(cwd, &overrides)?;
+            let opts = verify::VerifyOptions {
+                paths: args.paths,
+                timeout: std::time::Duration::from_secs(args.timeout),
+            };
+            (verify::verify(&config, cwd, &opts)?, args.format)
+        }
+        Command::Init(args) => {
+            let opts = init::InitOptions {
+                file: overrides.config,
+                bucket: args.bucket,
+                account_id: args.account_id,
+                endpoint: args.endpoint,
+                public_url: overrides.public_url,
+                generator: args.generator,
+                force: args.force,
+            };
+            return init::init(cwd, &opts, out);
+        }
+        Command::Completions(args) => {
+            clap_complete::generate(args.shell, &mut Cli::command(), "imglift", out);
+            return Ok(Exit::Success);
+        }
+        Command::Man => {
+            // A closed pipe (`imglift man | head`) is not an error worth reporting.
+            let _ = clap_mangen::Man::new(Cli::command()).render(out);
+            return Ok(Exit::Success);
         }
     };
     let (report, format) = report;

@@ -25,7 +25,8 @@ pub struct Diagnostic {
     pub col: usize,
     pub severity: Severity,
     /// A stable machine-readable name: `broken`, `refused`, `not_image`, `too_large`,
-    /// `collision`, `upload_failed`, `unreadable`, `unparsed`, `overwrite`, `pending`.
+    /// `collision`, `upload_failed`, `unreadable`, `unparsed`, `overwrite`, `pending`;
+    /// `verify` adds `unreachable`, `http_status`, `wrong_type`, `wrong_bytes`.
     pub kind: &'static str,
     pub message: String,
 }
@@ -108,10 +109,38 @@ pub struct Report {
     pub warnings: Vec<Diagnostic>,
     /// `check`: local references that `sync` would rewrite.
     pub pending: Vec<Diagnostic>,
+    /// `verify`: what each public URL answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified: Option<Verified>,
     /// `--dry-run`: the unified diff of every page that would change.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub diff: String,
     pub elapsed_ms: u128,
+}
+
+/// The result of `imglift verify`: one entry per public URL, in URL order.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Verified {
+    pub ok: usize,
+    pub failed: usize,
+    pub bytes: u64,
+    pub urls: Vec<UrlCheck>,
+}
+
+/// What one public URL answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UrlCheck {
+    pub url: String,
+    /// The object key, when the manifest knows the URL.
+    pub key: Option<String>,
+    /// HTTP status of the last answer (none if there was no answer).
+    pub status: Option<u16>,
+    pub content_type: Option<String>,
+    pub ok: bool,
+    /// Why the URL failed (`None` when ok).
+    pub problem: Option<String>,
+    /// `file:line:col` of every page reference to this URL.
+    pub used_by: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -163,6 +192,15 @@ impl Report {
     }
 
     fn print_human(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        if let Some(v) = &self.verified {
+            for u in &v.urls {
+                match &u.problem {
+                    None => writeln!(out, "ok {}", u.url)?,
+                    Some(why) => writeln!(out, "failed {}: {why}", u.url)?,
+                }
+            }
+            return Ok(());
+        }
         for d in &self.pending {
             writeln!(out, "{}", d.human())?;
         }
@@ -196,6 +234,18 @@ impl Report {
                 self.pending.len(),
                 self.problems.len()
             ),
+            "verify" => {
+                let v = self.verified.clone().unwrap_or_default();
+                format!(
+                    "imglift verify: {} URLs ({} references in {} pages): {} ok, {} failed; {} bytes read ({secs:.2}s)",
+                    v.urls.len(),
+                    c.references,
+                    c.pages,
+                    v.ok,
+                    v.failed,
+                    v.bytes
+                )
+            }
             _ => format!(
                 "imglift sync{}: {} pages, {} rewritten in {} pages; {} images: {} uploaded ({} bytes), {} already stored, {} failed; {} problems ({secs:.2}s)",
                 if self.dry_run { " --dry-run" } else { "" },

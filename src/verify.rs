@@ -1,0 +1,434 @@
+//! Verify: the setup article's "minimum verification" (open the uploaded link), for every object.
+//!
+//! Every public URL that the manifest lists or a page references is fetched with GET, at most
+//! `concurrency` at once, each with a timeout and one retry after a timeout, a reset, a 429 or a
+//! 5xx. A URL passes when it answers 200 with an `image/*` Content-Type and the right bytes: the
+//! blake3 of its manifest entry when the manifest knows the object, otherwise bytes that are an
+//! image by their signature. A failing URL is reported at every page position that uses it (or
+//! at its manifest line when no page does), so the author sees which pages show a broken picture.
+//!
+//! It writes nothing, and it does not look at remote images of other hosts (they are not ours)
+//! or at local references (that is `imglift check`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use percent_encoding::percent_decode_str;
+
+use crate::config::Config;
+use crate::error::ConfigError;
+use crate::manifest::{self, Manifest};
+use crate::pipeline::{self, LiftedRef};
+use crate::plan;
+use crate::report::{Diagnostic, Report, Severity, UrlCheck, Verified};
+use crate::scan::rel;
+
+/// Tries per URL: the first, and one retry after a transient failure.
+const ATTEMPTS: u32 = 2;
+
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    /// Only the references of these pages or folders; the manifest's other objects are skipped.
+    pub paths: Vec<PathBuf>,
+    /// How long one request may take, answer included.
+    pub timeout: Duration,
+}
+
+/// What the manifest says a URL must serve.
+#[derive(Debug, Clone)]
+struct Expect {
+    key: String,
+    hash: String,
+    size: u64,
+    source: String,
+}
+
+/// One URL to open, with everything that refers to it.
+#[derive(Debug)]
+struct Job {
+    url: String,
+    expect: Option<Expect>,
+    users: Vec<LiftedRef>,
+}
+
+/// What a GET brought back.
+struct Fetched {
+    status: u16,
+    reason: String,
+    content_type: Option<String>,
+    body: Vec<u8>,
+    /// The body was longer than the limit and was not read to its end.
+    truncated: bool,
+}
+
+/// Why a URL failed, with its diagnostic kind.
+struct Failure {
+    kind: &'static str,
+    message: String,
+}
+
+/// `imglift verify`: open every public URL and report those that do not serve the image.
+pub fn verify(config: &Config, cwd: &Path, opts: &VerifyOptions) -> Result<Report, ConfigError> {
+    let started = Instant::now();
+    let manifest = Manifest::load(&config.manifest)?;
+    let lifted = pipeline::lifted_references(config, cwd, &opts.paths)?;
+    let mut report = Report {
+        command: "verify",
+        ..Report::default()
+    };
+    report.counts.pages = lifted.pages;
+    report.counts.references = lifted.refs.len();
+    let (errors, warnings): (Vec<_>, Vec<_>) = lifted
+        .problems
+        .into_iter()
+        .partition(|d| d.severity == Severity::Error);
+    report.problems = errors;
+    report.warnings = warnings;
+
+    let jobs = jobs(config, &manifest, lifted.refs, opts.paths.is_empty());
+    let results = fetch_all(config, opts.timeout, &jobs)?;
+
+    let manifest_text = std::fs::read_to_string(&config.manifest).unwrap_or_default();
+    let manifest_rel = rel(&config.root, &config.manifest);
+    let mut verified = Verified::default();
+    let mut diagnostics = Vec::new();
+    for (job, result) in jobs.iter().zip(results) {
+        let (fetched, failure) = match result {
+            Ok(f) => {
+                let failure = judge(job, &f);
+                (Some(f), failure)
+            }
+            Err(failure) => (None, Some(failure)),
+        };
+        if let Some(f) = &fetched {
+            verified.bytes += f.body.len() as u64;
+        }
+        if let Some(failure) = &failure {
+            verified.failed += 1;
+            for u in &job.users {
+                diagnostics.push(Diagnostic {
+                    file: u.file.clone(),
+                    line: u.line,
+                    col: u.col,
+                    severity: Severity::Error,
+                    kind: failure.kind,
+                    message: failure.message.clone(),
+                });
+            }
+            if job.users.is_empty() {
+                let expect = job.expect.as_ref();
+                let key = expect.map_or("", |e| e.key.as_str());
+                diagnostics.push(Diagnostic {
+                    file: manifest_rel.clone(),
+                    line: manifest_line(&manifest_text, key),
+                    col: 1,
+                    severity: Severity::Error,
+                    kind: failure.kind,
+                    message: format!(
+                        "{} (object `{key}` from {}; no scanned page uses it)",
+                        failure.message,
+                        expect.map_or("?", |e| e.source.as_str())
+                    ),
+                });
+            }
+        } else {
+            verified.ok += 1;
+        }
+        verified.urls.push(UrlCheck {
+            url: job.url.clone(),
+            key: job.expect.as_ref().map(|e| e.key.clone()),
+            status: fetched.as_ref().map(|f| f.status),
+            content_type: fetched.as_ref().and_then(|f| f.content_type.clone()),
+            ok: failure.is_none(),
+            problem: failure.map(|f| f.message),
+            used_by: job
+                .users
+                .iter()
+                .map(|u| format!("{}:{}:{}", u.file, u.line, u.col))
+                .collect(),
+        });
+    }
+    diagnostics.sort_by(|a, b| (&a.file, a.line, a.col).cmp(&(&b.file, b.line, b.col)));
+    report.problems.extend(diagnostics);
+    report.verified = Some(verified);
+    report.elapsed_ms = started.elapsed().as_millis();
+    Ok(report)
+}
+
+/// The URL without its `#fragment` (never sent) and, for matching, without its `?query`,
+/// percent-decoded so that `caf%C3%A9.png` and `café.png` are one object.
+fn match_key(url: &str) -> String {
+    let no_fragment = url.split('#').next().unwrap_or(url);
+    let no_query = no_fragment.split('?').next().unwrap_or(no_fragment);
+    percent_decode_str(no_query)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// One job per distinct URL: the manifest's objects (unless the run is narrowed to some pages)
+/// and every URL the pages use, each with the manifest entry that says what it must serve.
+fn jobs(config: &Config, manifest: &Manifest, refs: Vec<LiftedRef>, all: bool) -> Vec<Job> {
+    let mut by_url: BTreeMap<String, Job> = BTreeMap::new();
+    let mut known: BTreeMap<String, Expect> = BTreeMap::new();
+    for (key, entry) in manifest.iter() {
+        let url = plan::public_url(&config.public_url, key);
+        let expect = Expect {
+            key: key.clone(),
+            hash: entry.hash.clone(),
+            size: entry.size,
+            source: entry.source.clone(),
+        };
+        if all {
+            by_url.insert(
+                match_key(&url),
+                Job {
+                    url: url.clone(),
+                    expect: Some(expect.clone()),
+                    users: Vec::new(),
+                },
+            );
+        }
+        known.insert(match_key(&url), expect);
+    }
+    for r in refs {
+        let m = match_key(&r.url);
+        let job = by_url.entry(m.clone()).or_insert_with(|| Job {
+            url: r.url.split('#').next().unwrap_or(&r.url).to_string(),
+            expect: known.get(&m).cloned(),
+            users: Vec::new(),
+        });
+        job.users.push(r);
+    }
+    by_url.into_values().collect()
+}
+
+/// GET every job's URL, `concurrency` at once; results in job order.
+fn fetch_all(
+    config: &Config,
+    timeout: Duration,
+    jobs: &[Job],
+) -> Result<Vec<Result<Fetched, Failure>>, ConfigError> {
+    if jobs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.concurrency.clamp(1, 4))
+        .thread_name("imglift-verify")
+        .enable_all()
+        .build()
+        .map_err(|e| ConfigError::Target(format!("cannot start the HTTP client: {e}")))?;
+    let client = reqwest::Client::builder()
+        .timeout(timeout)
+        .user_agent(concat!("imglift/", env!("CARGO_PKG_VERSION"), " (verify)"))
+        .build()
+        .map_err(|e| ConfigError::Target(format!("cannot start the HTTP client: {e}")))?;
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(config.concurrency));
+    let max_size = config.max_size;
+    runtime.block_on(async move {
+        let mut set = tokio::task::JoinSet::new();
+        for (i, job) in jobs.iter().enumerate() {
+            let (client, semaphore) = (client.clone(), Arc::clone(&semaphore));
+            let url = job.url.clone();
+            // Read at most one byte more than the object can have, so a wrong object that is
+            // huge is not downloaded whole.
+            let limit = job.expect.as_ref().map_or(max_size, |e| e.size).max(1) + 1;
+            set.spawn(async move {
+                let _permit = semaphore.acquire_owned().await;
+                (i, fetch(&client, &url, limit, timeout).await)
+            });
+        }
+        let mut results: Vec<Option<Result<Fetched, Failure>>> =
+            std::iter::repeat_with(|| None).take(jobs.len()).collect();
+        while let Some(joined) = set.join_next().await {
+            if let Ok((i, r)) = joined {
+                results[i] = Some(r);
+            }
+        }
+        Ok(results
+            .into_iter()
+            .map(|r| {
+                r.unwrap_or_else(|| {
+                    Err(Failure {
+                        kind: "unreachable",
+                        message: "the request was cancelled".into(),
+                    })
+                })
+            })
+            .collect())
+    })
+}
+
+/// GET with one retry after a transient failure (timeout, reset, 429, 5xx).
+async fn fetch(
+    client: &reqwest::Client,
+    url: &str,
+    limit: u64,
+    timeout: Duration,
+) -> Result<Fetched, Failure> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let last = attempt >= ATTEMPTS;
+        match fetch_once(client, url, limit).await {
+            Ok(f) if !last && (f.status == 429 || f.status >= 500) => {}
+            Ok(f) => return Ok(f),
+            Err(e) if !last && !e.is_builder() && !e.is_redirect() => {}
+            Err(e) => {
+                let why = if e.is_timeout() {
+                    format!("no answer within {}s", timeout.as_secs_f64())
+                } else {
+                    error_chain(&e)
+                };
+                return Err(Failure {
+                    kind: "unreachable",
+                    message: format!("`{url}` cannot be opened: {why}"),
+                });
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(250 * u64::from(attempt))).await;
+    }
+}
+
+async fn fetch_once(
+    client: &reqwest::Client,
+    url: &str,
+    limit: u64,
+) -> Result<Fetched, reqwest::Error> {
+    let mut resp = client.get(url).send().await?;
+    let status = resp.status();
+    let content_type = resp
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_string());
+    let mut body = Vec::new();
+    let mut truncated = false;
+    if status == reqwest::StatusCode::OK {
+        while let Some(chunk) = resp.chunk().await? {
+            body.extend_from_slice(&chunk);
+            if body.len() as u64 >= limit {
+                truncated = true;
+                break;
+            }
+        }
+    }
+    Ok(Fetched {
+        status: status.as_u16(),
+        reason: status.canonical_reason().unwrap_or("").to_string(),
+        content_type,
+        body,
+        truncated,
+    })
+}
+
+/// The cause chain of an HTTP error, without repeating the URL.
+fn error_chain(e: &reqwest::Error) -> String {
+    let mut parts = Vec::new();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        parts.push(s.to_string());
+        source = s.source();
+    }
+    if parts.is_empty() {
+        e.to_string()
+    } else {
+        parts.join(": ")
+    }
+}
+
+/// The first thing wrong with an answer: its status, its type, then its bytes.
+fn judge(job: &Job, f: &Fetched) -> Option<Failure> {
+    let url = &job.url;
+    if f.status != 200 {
+        return Some(Failure {
+            kind: "http_status",
+            message: format!("`{url}` answered {} {}", f.status, f.reason)
+                .trim_end()
+                .to_string(),
+        });
+    }
+    let essence = f.content_type.as_deref().map(|c| {
+        c.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    });
+    match essence.as_deref() {
+        Some(t) if t.starts_with("image/") => {}
+        Some(t) => {
+            return Some(Failure {
+                kind: "wrong_type",
+                message: format!(
+                    "`{url}` is served as `{t}`, not as an image (Content-Type must be image/*)"
+                ),
+            })
+        }
+        None => {
+            return Some(Failure {
+                kind: "wrong_type",
+                message: format!("`{url}` is served without a Content-Type (must be image/*)"),
+            })
+        }
+    }
+    match &job.expect {
+        Some(e) => {
+            let got = blake3::hash(&f.body).to_hex().to_string();
+            if f.truncated || got != e.hash {
+                let size = if f.truncated {
+                    format!("more than {}", f.body.len() - 1)
+                } else {
+                    f.body.len().to_string()
+                };
+                return Some(Failure {
+                    kind: "wrong_bytes",
+                    message: format!(
+                        "`{url}` serves other bytes than {} ({size} bytes, blake3 {}…; expected {} bytes, blake3 {}…)",
+                        e.source,
+                        &got[..12],
+                        e.size,
+                        &e.hash[..12]
+                    ),
+                });
+            }
+        }
+        None if crate::hash::sniff(&f.body).is_none() => {
+            return Some(Failure {
+                kind: "wrong_bytes",
+                message: format!("`{url}` does not serve an image (its bytes are no image format)"),
+            })
+        }
+        None => {}
+    }
+    None
+}
+
+/// The 1-based line of `key` in the manifest's text (1 if it is not found).
+fn manifest_line(text: &str, key: &str) -> usize {
+    let prefix = format!("{}\t", manifest::escape(key));
+    text.lines()
+        .position(|l| l.starts_with(&prefix))
+        .map_or(1, |i| i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn match_key_ignores_fragment_query_and_encoding() {
+        assert_eq!(
+            match_key("https://i.example/k/caf%C3%A9.png?x=1#top"),
+            match_key("https://i.example/k/café.png")
+        );
+    }
+
+    #[test]
+    fn manifest_line_finds_escaped_keys() {
+        let text = "# h\n# h\na/b.png\tx\nc\\td.png\ty\n";
+        assert_eq!(manifest_line(text, "a/b.png"), 3);
+        assert_eq!(manifest_line(text, "c\td.png"), 4);
+        assert_eq!(manifest_line(text, "nope"), 1);
+    }
+}
