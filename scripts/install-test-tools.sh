@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Install the real tools the end-to-end tests in tests/tools run: hugo and jekyll (Debian
+# packages), git, and pre-commit (PyPI). Each is installed only when it is missing, so a
+# machine that has them is not touched. Needs root (CI runs as root) or sudo for apt-get.
+set -euo pipefail
+
+missing=()
+command -v hugo >/dev/null 2>&1 || missing+=(hugo)
+command -v jekyll >/dev/null 2>&1 || missing+=(jekyll)
+command -v git >/dev/null 2>&1 || missing+=(git)
+command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "install-test-tools: apt-get install ${missing[*]}"
+  $sudo apt-get update -qq
+  # Debian's jekyll package depends on every gem `jekyll build` needs (kramdown, the GFM
+  # parser, liquid, ...); the recommended theme is not needed by the fixtures.
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if ! python3 -m pre_commit --version >/dev/null 2>&1; then
+  echo "install-test-tools: pip install pre-commit"
+  # A Debian system Python refuses pip installs outside a venv (PEP 668) unless told.
+  python3 -m pip install --quiet pre-commit ||
+    python3 -m pip install --quiet --break-system-packages pre-commit
+fi
+
+echo "install-test-tools: $(hugo version | cut -d' ' -f1-2), $(jekyll --version), $(python3 -m pre_commit --version)"

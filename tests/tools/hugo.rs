@@ -1,0 +1,92 @@
+//! The Hugo fixture built with the real `hugo`, before and after `imglift sync --out build`
+//! (the README's recipe `imglift sync --out build && hugo --contentDir build/content`).
+
+use std::time::Instant;
+
+use crate::support::*;
+
+#[test]
+fn hugo_build_from_the_out_tree_shows_every_picture_from_the_public_url() {
+    require("hugo");
+    let tmp = tempfile::tempdir().unwrap();
+    // Hugo drops .hugo_build.lock and resources/ in the site: build copies, never the fixture.
+    let orig = fixture_copy("hugo", tmp.path(), "orig");
+    let site = fixture_copy("hugo", tmp.path(), "site");
+    let (orig_out, new_out) = (tmp.path().join("orig-out"), tmp.path().join("new-out"));
+    let started = Instant::now();
+    run_ok(
+        require("hugo")
+            .current_dir(&orig)
+            .args(["--quiet", "--destination"])
+            .arg(&orig_out),
+        "hugo (original site)",
+    );
+
+    // The fixture has two broken references on purpose: sync lifts everything else, exits 1.
+    let sync = run_imglift(&site, &["sync", "--out", "build"], &[]);
+    sync.expect_code(1);
+    assert!(
+        site.join("build/content/posts/trip/index.md").is_file(),
+        "the out tree mirrors content/ at build/content\n{}",
+        sync.dump()
+    );
+    run_ok(
+        require("hugo")
+            .current_dir(&site)
+            .args(["--quiet", "--contentDir", "build/content", "--destination"])
+            .arg(&new_out),
+        "hugo --contentDir build/content",
+    );
+    eprintln!("hugo: two builds and a sync in {:.2?}", started.elapsed());
+
+    let address = SiteAddress {
+        origin: "https://hugo.example.com",
+        base_path: "",
+    };
+    let (lifted, broken) =
+        compare_builds(&orig_out, &new_out, &site.join(".imglift-store"), &address);
+    eprintln!("hugo: {lifted} pictures now from {PUBLIC_URL}, broken: {broken:?}");
+    let mut broken_urls: Vec<&str> = broken.iter().map(|(_, u)| u.as_str()).collect();
+    broken_urls.sort();
+    broken_urls.dedup();
+    assert_eq!(
+        broken_urls,
+        ["/img/Photo.JPG", "/img/chart-2019.png"],
+        "only the fixture's two broken references may stay local"
+    );
+    // 26 references in the pages, plus covers repeated in lists and og:image tags.
+    assert!(
+        lifted >= 26,
+        "only {lifted} pictures moved to the public URL"
+    );
+
+    // The front-matter covers: page-bundle resource (trip), static path (hello) and the
+    // og:image of each, all from the image domain now.
+    let after = site_images(&new_out);
+    for page in [
+        "posts/trip/index.html",
+        "posts/hello/index.html",
+        "posts/windows/index.html",
+    ] {
+        let html = read_string(&new_out.join(page));
+        let og = html
+            .lines()
+            .find(|l| l.contains("og:image"))
+            .unwrap_or_else(|| panic!("{page} has no og:image"));
+        assert!(
+            og.contains(&format!("content=\"{PUBLIC_URL}/")),
+            "{page}: {og}"
+        );
+        assert!(
+            html.contains(&format!("<img class=\"cover\" src=\"{PUBLIC_URL}/")),
+            "{page}: the cover is not served from {PUBLIC_URL}"
+        );
+        assert!(!after[page].is_empty());
+    }
+    // The home page's thumbnails come from the same covers.
+    let home = &after["index.html"];
+    assert!(
+        home.iter().filter(|u| u.starts_with(PUBLIC_URL)).count() >= 4,
+        "home page thumbnails: {home:?}"
+    );
+}

@@ -1,0 +1,204 @@
+//! `imglift init` in copies of the fixture sites: the generator is recognised from its files,
+//! the config it writes is accepted by the loader (`imglift check` runs on it), nothing secret
+//! is written, an existing config is kept unless `--force`, and `.imglift-cache` is ignored.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::*;
+
+const FULL: [&str; 7] = [
+    "init",
+    "--bucket",
+    "blog-images",
+    "--account-id",
+    "0123456789abcdef0123456789abcdef",
+    "--public-url",
+    "https://img.example.com",
+];
+
+/// A fixture site without its imglift.yaml.
+fn bare(name: &str, tmp: &Path) -> PathBuf {
+    let root = fixture_copy(name, tmp, name);
+    std::fs::remove_file(root.join("imglift.yaml")).unwrap();
+    root
+}
+
+#[test]
+fn init_recognises_hugo_and_writes_an_r2_config_that_check_accepts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = bare("hugo", tmp.path());
+    write(&root.join(".gitignore"), "public/\nresources");
+    let run = run_imglift(&root, &FULL, &[]);
+    run.expect_code(0);
+    assert!(
+        run.stdout
+            .contains("wrote imglift.yaml for a Hugo site, recognised by config.toml"),
+        "{}",
+        run.dump()
+    );
+    for step in [
+        "Create bucket `blog-images`",
+        "Add custom domain `img.example.com`",
+        "Object Read & Write",
+        "Apply to specific bucket only",
+        "export IMGLIFT_ACCESS_KEY_ID=",
+        "export IMGLIFT_SECRET_ACCESS_KEY=",
+        "imglift sync --dry-run",
+        "hugo --contentDir build/content",
+    ] {
+        assert!(
+            run.stdout.contains(step),
+            "next steps lack `{step}`\n{}",
+            run.dump()
+        );
+    }
+    let config = read_string(&root.join("imglift.yaml"));
+    for line in [
+        "content: [content]",
+        "static: [static]",
+        "public_url: \"https://img.example.com\"",
+        "bucket: \"blog-images\"",
+        "account_id: \"0123456789abcdef0123456789abcdef\"",
+        "region: auto",
+    ] {
+        assert!(config.contains(line), "config lacks `{line}`:\n{config}");
+    }
+    assert!(
+        !config.to_lowercase().contains("secret_access_key:"),
+        "{config}"
+    );
+    assert_eq!(
+        read_string(&root.join(".gitignore")),
+        "public/\nresources\n.imglift-cache\n"
+    );
+    assert!(run.stdout.contains("added .imglift-cache to .gitignore"));
+
+    // The loader accepts it: `check` runs and lists the local references (exit 1), not a
+    // configuration error (exit 2).
+    let check = run_imglift(&root, &["check"], &[]);
+    check.expect_code(1);
+    assert!(
+        check.stdout.contains("content/posts/trip/index.md:5:8:"),
+        "{}",
+        check.dump()
+    );
+    assert!(
+        check
+            .stderr
+            .contains("5 pages, 26 local references to lift"),
+        "{}",
+        check.dump()
+    );
+
+    // A second init keeps the file; --force replaces it; the .gitignore line is not repeated.
+    let again = run_imglift(
+        &root,
+        &["init", "--public-url", "https://other.example.com"],
+        &[],
+    );
+    again.expect_code(2);
+    assert!(
+        again.stderr.contains("already exists; pass --force"),
+        "{}",
+        again.dump()
+    );
+    assert_eq!(read_string(&root.join("imglift.yaml")), config);
+    let forced = run_imglift(
+        &root,
+        &[
+            "init",
+            "--force",
+            "--public-url",
+            "https://other.example.com",
+        ],
+        &[],
+    );
+    forced.expect_code(0);
+    let replaced = read_string(&root.join("imglift.yaml"));
+    assert!(replaced.contains("public_url: \"https://other.example.com\""));
+    assert!(
+        replaced.contains("dir: imglift-store"),
+        "no bucket: local folder\n{replaced}"
+    );
+    assert_eq!(
+        read_string(&root.join(".gitignore"))
+            .matches(".imglift-cache")
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn init_recognises_jekyll_and_zola_and_their_layouts_find_every_image() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (name, recognised, pending) in [
+        (
+            "jekyll",
+            "a Jekyll site, recognised by _config.yml",
+            "2 pages, 5 local references",
+        ),
+        (
+            "zola",
+            "a Zola site, recognised by config.toml",
+            "3 pages, 5 local references",
+        ),
+    ] {
+        let root = bare(name, tmp.path());
+        let run = run_imglift(
+            &root,
+            &["init", "--public-url", "https://img.example.com"],
+            &[],
+        );
+        run.expect_code(0);
+        assert!(run.stdout.contains(recognised), "{}", run.dump());
+        assert!(
+            !root.join(".gitignore").exists(),
+            "no .gitignore is created"
+        );
+        let check = run_imglift(&root, &["check"], &[]);
+        check.expect_code(1);
+        assert!(check.stderr.contains(pending), "{name}\n{}", check.dump());
+    }
+}
+
+#[test]
+fn init_with_generator_flag_and_no_public_url_leaves_it_to_fill_in() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("site");
+    std::fs::create_dir_all(root.join("content")).unwrap();
+    let run = run_imglift(
+        &root,
+        &["init", "--generator", "zola", "--bucket", "pics"],
+        &[],
+    );
+    run.expect_code(0);
+    assert!(
+        run.stdout.contains("a Zola site, as --generator says"),
+        "{}",
+        run.dump()
+    );
+    assert!(
+        run.stdout.contains("Fill in target.s3.account_id"),
+        "{}",
+        run.dump()
+    );
+    let config = read_string(&root.join("imglift.yaml"));
+    assert!(config.contains("front_matter: [extra.image"), "{config}");
+    assert!(config.contains("# public_url:"), "{config}");
+    // The first run says what is missing instead of rewriting pages to a made-up domain.
+    let check = run_imglift(&root, &["check"], &[]);
+    check.expect_code(2);
+    assert!(
+        check.stderr.contains("`public_url` is required"),
+        "{}",
+        check.dump()
+    );
+
+    let bad = run_imglift(&root, &["init", "--force", "--bucket", "Not A Bucket"], &[]);
+    bad.expect_code(2);
+    assert!(
+        bad.stderr.contains("is not a bucket name"),
+        "{}",
+        bad.dump()
+    );
+}

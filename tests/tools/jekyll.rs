@@ -1,0 +1,85 @@
+//! The Jekyll fixture (baseurl `/blog`, `{{ site.baseurl }}` image paths, a front-matter cover)
+//! built with the real `jekyll`, before and after the README's recipe
+//! `imglift sync --out _build && jekyll build --source _build` (Jekyll writes `./_site`, as a
+//! plain `jekyll build` does).
+
+use std::time::Instant;
+
+use crate::support::*;
+
+#[test]
+fn jekyll_build_from_the_out_tree_shows_every_picture_from_the_public_url() {
+    require("jekyll");
+    let tmp = tempfile::tempdir().unwrap();
+    // Jekyll drops .jekyll-cache/ in its source: build copies, never the fixture.
+    let orig = fixture_copy("jekyll", tmp.path(), "orig");
+    let site = fixture_copy("jekyll", tmp.path(), "site");
+    let orig_out = tmp.path().join("orig-out");
+    let started = Instant::now();
+    run_ok(
+        require("jekyll")
+            .current_dir(&orig)
+            .args(["build", "--quiet", "--destination"])
+            .arg(&orig_out),
+        "jekyll build (original site)",
+    );
+
+    // `content: [.]`: the whole site is mirrored into _build (Jekyll's own folders included,
+    // imglift's files and hidden folders left out), so Jekyll builds it as it is.
+    let sync = run_imglift(&site, &["sync", "--out", "_build"], &[]);
+    sync.expect_code(0);
+    for f in [
+        "_config.yml",
+        "_layouts/post.html",
+        "index.html",
+        "_posts/2024-01-02-first.md",
+    ] {
+        assert!(
+            site.join("_build").join(f).is_file(),
+            "_build/{f} missing\n{}",
+            sync.dump()
+        );
+    }
+    assert!(!site.join("_build/imglift.yaml").exists());
+    run_ok(
+        require("jekyll")
+            .current_dir(&site)
+            .args(["build", "--quiet", "--source", "_build"]),
+        "jekyll build --source _build",
+    );
+    let new_out = site.join("_site");
+    eprintln!("jekyll: two builds and a sync in {:.2?}", started.elapsed());
+
+    let address = SiteAddress {
+        origin: "https://jekyll.example.com",
+        base_path: "/blog",
+    };
+    let (lifted, broken) =
+        compare_builds(&orig_out, &new_out, &site.join(".imglift-store"), &address);
+    eprintln!("jekyll: {lifted} pictures now from {PUBLIC_URL}, broken: {broken:?}");
+    assert!(broken.is_empty(), "broken pictures: {broken:?}");
+    // a, b, c, d, the cover on its post, its og:image, and the home page thumbnail.
+    assert!(
+        lifted >= 7,
+        "only {lifted} pictures moved to the public URL"
+    );
+
+    let post = read_string(&new_out.join("2024/01/02/first/index.html"));
+    assert!(
+        post.contains(&format!(
+            "<meta property=\"og:image\" content=\"{PUBLIC_URL}/"
+        )),
+        "og:image of the post with a cover:\n{post}"
+    );
+    assert!(
+        post.contains(&format!("<img class=\"cover\" src=\"{PUBLIC_URL}/")),
+        "cover of the post:\n{post}"
+    );
+    assert!(
+        !post.contains("site.baseurl"),
+        "Liquid left in the page:\n{post}"
+    );
+    let home = site_images(&new_out)["index.html"].clone();
+    assert_eq!(home.len(), 1);
+    assert!(home[0].starts_with(PUBLIC_URL), "home thumbnail {home:?}");
+}

@@ -1,0 +1,458 @@
+//! Shared pieces of the tool tests: finding a real tool (or failing loudly with how to install
+//! it), copying a fixture site to a temporary folder, running the built `imglift`, and reading
+//! the images a generated HTML page shows.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use unicode_normalization::UnicodeNormalization;
+
+/// The public URL of every fixture.
+pub const PUBLIC_URL: &str = "https://img.example.com";
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixtures() -> PathBuf {
+    repo().join("fixtures")
+}
+
+/// The command that runs `tool`, or a panic that says how to install it: a missing tool must
+/// fail the test, never let it pass without checking anything.
+#[track_caller]
+pub fn require(tool: &str) -> Command {
+    let how = match tool {
+        "hugo" | "jekyll" => format!("apt-get install -y {tool}"),
+        "pre-commit" => "python3 -m pip install pre-commit".to_string(),
+        "git" => "apt-get install -y git".to_string(),
+        _ => format!("install {tool}"),
+    };
+    let probe = match tool {
+        "pre-commit" => Command::new("python3")
+            .args(["-m", "pre_commit", "--version"])
+            .output(),
+        // `hugo --version` is an error: hugo says its version with a subcommand.
+        "hugo" => Command::new(tool).arg("version").output(),
+        _ => Command::new(tool).arg("--version").output(),
+    };
+    match probe {
+        Ok(o) if o.status.success() => {}
+        _ => panic!(
+            "\n\n`{tool}` is not installed, and this test needs the real tool.\n\
+             Install every test tool with `bash scripts/install-test-tools.sh` \
+             (or just `{how}`), or run the whole suite with `bash scripts/test.sh`.\n\n"
+        ),
+    }
+    match tool {
+        "pre-commit" => {
+            let mut c = Command::new("python3");
+            c.args(["-m", "pre_commit"]);
+            c
+        }
+        _ => Command::new(tool),
+    }
+}
+
+/// Run a command to completion; panic with everything it printed if it fails.
+#[track_caller]
+pub fn run_ok(cmd: &mut Command, what: &str) -> Output {
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
+    if !out.status.success() {
+        panic!("{what} failed ({})\n{}", out.status, dump(&out));
+    }
+    out
+}
+
+pub fn dump(out: &Output) -> String {
+    format!(
+        "--- stdout ---\n{}\n--- stderr ---\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// The built binary, with a clean environment (no imglift/AWS variables, no annotations).
+pub fn imglift(cwd: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_imglift"));
+    cmd.current_dir(cwd)
+        .stdin(Stdio::null())
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("RUST_BACKTRACE");
+    for (key, _) in std::env::vars_os() {
+        let k = key.to_string_lossy();
+        if k.starts_with("IMGLIFT_")
+            || k.starts_with("AWS_")
+            || k.to_lowercase().ends_with("_proxy")
+        {
+            cmd.env_remove(&key);
+        }
+    }
+    cmd
+}
+
+/// What one imglift run printed and how it exited.
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    #[track_caller]
+    pub fn expect_code(&self, code: i32) -> &Run {
+        assert_eq!(self.code, Some(code), "exit code\n{}", self.dump());
+        assert!(!self.stderr.contains("panicked"), "{}", self.dump());
+        self
+    }
+
+    pub fn dump(&self) -> String {
+        format!(
+            "--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.stdout, self.stderr
+        )
+    }
+}
+
+pub fn run_imglift(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let out = imglift(cwd)
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("run imglift");
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Copy a folder (files, folders, symlinks).
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let (src, dest) = (entry.path(), to.join(entry.file_name()));
+        let kind = entry.file_type().unwrap();
+        if kind.is_dir() {
+            copy_tree(&src, &dest);
+        } else if kind.is_symlink() {
+            #[cfg(unix)]
+            std::os::unix::fs::symlink(std::fs::read_link(&src).unwrap(), &dest).unwrap();
+        } else {
+            std::fs::copy(&src, &dest).unwrap();
+        }
+    }
+}
+
+/// A copy of `fixtures/<name>` at `<dir>/<as_name>`.
+pub fn fixture_copy(name: &str, dir: &Path, as_name: &str) -> PathBuf {
+    let root = dir.join(as_name);
+    copy_tree(&fixtures().join(name), &root);
+    root
+}
+
+pub fn write(path: &Path, text: impl AsRef<[u8]>) {
+    if let Some(p) = path.parent() {
+        std::fs::create_dir_all(p).unwrap();
+    }
+    std::fs::write(path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+}
+
+pub fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+pub fn read_string(path: &Path) -> String {
+    String::from_utf8(read(path)).unwrap()
+}
+
+/// Decode `%XX` escapes.
+pub fn percent_decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generated HTML
+
+/// Every image URL a page shows, in document order: `<img src>`, each URL of a `srcset` (on
+/// `<img>` and `<source>`), and the Open Graph / Twitter card image of `<meta>`.
+pub fn page_images(html: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let lower = html.to_ascii_lowercase();
+    let mut at = 0;
+    while let Some(found) = lower[at..].find('<') {
+        let start = at + found + 1;
+        let name_end = lower[start..]
+            .find(|c: char| c.is_ascii_whitespace() || c == '>' || c == '/')
+            .map_or(lower.len(), |n| start + n);
+        let name = &lower[start..name_end];
+        at = name_end;
+        if !matches!(name, "img" | "source" | "meta") {
+            continue;
+        }
+        let (attrs, end) = attributes(html, name_end);
+        at = end;
+        let get = |k: &str| attrs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        match name {
+            "img" | "source" => {
+                if let Some(src) = get("src") {
+                    out.push(src);
+                }
+                if let Some(set) = get("srcset") {
+                    out.extend(
+                        set.split(',')
+                            .filter_map(|c| c.split_whitespace().next())
+                            .map(String::from),
+                    );
+                }
+            }
+            _ => {
+                let prop = get("property").or_else(|| get("name")).unwrap_or_default();
+                if matches!(prop.as_str(), "og:image" | "twitter:image") {
+                    out.extend(get("content"));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The attributes of a tag starting at `from` (just after its name), and where the tag ends.
+fn attributes(html: &str, from: usize) -> (Vec<(String, String)>, usize) {
+    let b = html.as_bytes();
+    let mut i = from;
+    let mut attrs = Vec::new();
+    loop {
+        while i < b.len() && (b[i].is_ascii_whitespace() || b[i] == b'/') {
+            i += 1;
+        }
+        if i >= b.len() || b[i] == b'>' {
+            return (attrs, (i + 1).min(b.len()));
+        }
+        let ns = i;
+        while i < b.len() && !b[i].is_ascii_whitespace() && !matches!(b[i], b'=' | b'>' | b'/') {
+            i += 1;
+        }
+        let name = html[ns..i].to_ascii_lowercase();
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let mut value = String::new();
+        if i < b.len() && b[i] == b'=' {
+            i += 1;
+            while i < b.len() && b[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            if i < b.len() && (b[i] == b'"' || b[i] == b'\'') {
+                let q = b[i];
+                let vs = i + 1;
+                i = vs;
+                while i < b.len() && b[i] != q {
+                    i += 1;
+                }
+                value = decode_entities(&html[vs..i]);
+                i += 1;
+            } else {
+                let vs = i;
+                while i < b.len() && !b[i].is_ascii_whitespace() && b[i] != b'>' {
+                    i += 1;
+                }
+                value = decode_entities(&html[vs..i]);
+            }
+        }
+        attrs.push((name, value));
+    }
+}
+
+fn decode_entities(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        let tail = &rest[amp..];
+        let Some(semi) = tail.find(';').filter(|&n| n <= 10) else {
+            out.push('&');
+            rest = &tail[1..];
+            continue;
+        };
+        let entity = &tail[1..semi];
+        let ch = match entity {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            e if e.starts_with("#x") || e.starts_with("#X") => u32::from_str_radix(&e[2..], 16)
+                .ok()
+                .and_then(char::from_u32),
+            e if e.starts_with('#') => e[1..].parse().ok().and_then(char::from_u32),
+            _ => None,
+        };
+        match ch {
+            Some(c) => {
+                out.push(c);
+                rest = &tail[semi + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Every generated HTML page under `out`, by path relative to it, with the images it shows.
+pub fn site_images(out: &Path) -> BTreeMap<String, Vec<String>> {
+    let mut pages = BTreeMap::new();
+    collect_html(out, out, &mut pages);
+    pages
+}
+
+fn collect_html(base: &Path, dir: &Path, pages: &mut BTreeMap<String, Vec<String>>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            collect_html(base, &path, pages);
+        } else if path.extension().is_some_and(|e| e == "html") {
+            let rel = path
+                .strip_prefix(base)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            pages.insert(rel, page_images(&read_string(&path)));
+        }
+    }
+}
+
+/// What an image URL of the original build pointed at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shown {
+    /// A file of the built site (its path in the build output).
+    Local(PathBuf),
+    /// Another host's image.
+    Remote(String),
+    /// A site path with no file behind it (a broken reference in the source).
+    Missing(String),
+}
+
+/// How a generated site is addressed: its origin (`https://hugo.example.com`) and base path
+/// (`/blog` for Jekyll's baseurl, empty for Hugo).
+pub struct SiteAddress<'a> {
+    pub origin: &'a str,
+    pub base_path: &'a str,
+}
+
+/// Resolve an image URL of page `page` (relative to the output `out`) the way a browser would,
+/// down to a file of the built site.
+pub fn shown(url: &str, page: &str, out: &Path, site: &SiteAddress) -> Shown {
+    let path = if let Some(rest) = url.strip_prefix(site.origin) {
+        rest.to_string()
+    } else if url.starts_with("http://") || url.starts_with("https://") || url.starts_with("//") {
+        return Shown::Remote(url.to_string());
+    } else if url.starts_with('/') {
+        url.to_string()
+    } else {
+        // Relative to the page's folder (pretty URLs: `posts/trip/index.html` → `posts/trip/`).
+        let dir = Path::new(page).parent().unwrap_or(Path::new(""));
+        format!("/{}/{url}", dir.to_string_lossy())
+    };
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    let Some(inside) = path.strip_prefix(site.base_path) else {
+        return Shown::Missing(url.to_string());
+    };
+    let decoded = percent_decode(inside.trim_start_matches('/'));
+    for spelling in [
+        decoded.clone(),
+        decoded.nfc().collect::<String>(),
+        decoded.nfd().collect::<String>(),
+    ] {
+        let file = out.join(&spelling);
+        if file.is_file() {
+            return Shown::Local(file);
+        }
+    }
+    Shown::Missing(url.to_string())
+}
+
+/// Compare the images of every page of a build of the original site (`orig_out`) with a build
+/// of the site after `imglift sync --out` (`new_out`), and the store folder the objects went to.
+///
+/// Each page must show as many pictures as before, in the same order; a picture that came from
+/// a file of the site must now come from the public URL, with the same bytes in the store; other
+/// hosts' pictures and broken references stay as they were. Returns the number of pictures that
+/// moved to the public URL and the broken URLs (page, url).
+#[track_caller]
+pub fn compare_builds(
+    orig_out: &Path,
+    new_out: &Path,
+    store: &Path,
+    site: &SiteAddress,
+) -> (usize, Vec<(String, String)>) {
+    let before = site_images(orig_out);
+    let after = site_images(new_out);
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>(),
+        "the two builds generated different pages"
+    );
+    let mut lifted = 0;
+    let mut broken = Vec::new();
+    let mut failures = Vec::new();
+    for (page, old) in &before {
+        let new = &after[page];
+        if old.len() != new.len() {
+            failures.push(format!(
+                "{page}: showed {} pictures, now {}\n    before: {old:?}\n    after:  {new:?}",
+                old.len(),
+                new.len()
+            ));
+            continue;
+        }
+        for (o, n) in old.iter().zip(new) {
+            match shown(o, page, orig_out, site) {
+                Shown::Local(file) => {
+                    let Some(key) = n.strip_prefix(&format!("{PUBLIC_URL}/")) else {
+                        failures.push(format!(
+                            "{page}: `{o}` is still served from the site as `{n}`, not from {PUBLIC_URL}"
+                        ));
+                        continue;
+                    };
+                    let key = percent_decode(key.split('#').next().unwrap_or(key));
+                    let object = store.join(&key);
+                    match std::fs::read(&object) {
+                        Ok(bytes) if bytes == read(&file) => lifted += 1,
+                        Ok(_) => failures.push(format!(
+                            "{page}: `{n}` holds other bytes than {}",
+                            file.display()
+                        )),
+                        Err(e) => failures.push(format!(
+                            "{page}: `{n}` has no object in the store ({}: {e})",
+                            object.display()
+                        )),
+                    }
+                }
+                Shown::Remote(u) | Shown::Missing(u) if *n != u => {
+                    failures.push(format!("{page}: `{u}` changed to `{n}`"))
+                }
+                Shown::Remote(_) => {}
+                Shown::Missing(u) => broken.push((page.clone(), u)),
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    (lifted, broken)
+}

@@ -1,0 +1,453 @@
+//! `imglift verify` against a real HTTP server on 127.0.0.1 that serves the store folder, as a
+//! bucket's custom domain would: objects that are there, one that is missing, one served with a
+//! wrong Content-Type, one whose bytes changed, a server that never answers, and a count of the
+//! requests in flight.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::support::*;
+
+/// How the server answers one object (by key), instead of serving the file.
+#[derive(Debug, Clone)]
+enum Quirk {
+    ContentType(&'static str),
+    /// Say nothing for this long, then hang up.
+    Silent(Duration),
+}
+
+#[derive(Default)]
+struct Stats {
+    requests: AtomicUsize,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+}
+
+/// A small HTTP/1.1 server for a folder: GET and HEAD, `Connection: close`, Content-Type from
+/// the extension. It stops (and joins its thread) when dropped.
+struct StoreServer {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    stats: Arc<Stats>,
+    quirks: Quirks,
+    thread: Option<JoinHandle<()>>,
+}
+
+type Quirks = Arc<Mutex<BTreeMap<String, Quirk>>>;
+
+impl StoreServer {
+    fn start(root: PathBuf, delay: Duration) -> StoreServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stats = Arc::new(Stats::default());
+        let (stop2, stats2) = (Arc::clone(&stop), Arc::clone(&stats));
+        let quirks: Quirks = Arc::default();
+        let quirks2 = Arc::clone(&quirks);
+        let thread = std::thread::spawn(move || {
+            let mut workers = Vec::new();
+            while !stop2.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        let (root, quirks, stats) =
+                            (root.clone(), Arc::clone(&quirks2), Arc::clone(&stats2));
+                        let stop = Arc::clone(&stop2);
+                        workers.push(std::thread::spawn(move || {
+                            serve(stream, &root, &quirks, &stats, delay, &stop)
+                        }));
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+            for w in workers {
+                let _ = w.join();
+            }
+        });
+        StoreServer {
+            addr,
+            stop,
+            stats,
+            quirks,
+            thread: Some(thread),
+        }
+    }
+
+    /// Answer requests for `key` this way from now on.
+    fn quirk(&self, key: &str, quirk: Quirk) {
+        self.quirks.lock().unwrap().insert(key.to_string(), quirk);
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for StoreServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn serve(
+    mut stream: TcpStream,
+    root: &Path,
+    quirks: &Quirks,
+    stats: &Stats,
+    delay: Duration,
+    stop: &AtomicBool,
+) {
+    stream.set_nonblocking(false).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let now = stats.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    stats.max_in_flight.fetch_max(now, Ordering::SeqCst);
+    stats.requests.fetch_add(1, Ordering::SeqCst);
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    let head = String::from_utf8_lossy(&head).into_owned();
+    let mut parts = head.split_whitespace();
+    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
+    let key = percent_decode(
+        target
+            .split('?')
+            .next()
+            .unwrap_or("")
+            .trim_start_matches('/'),
+    );
+    std::thread::sleep(delay);
+    let quirk = quirks.lock().unwrap().get(&key).cloned();
+    if let Some(Quirk::Silent(wait)) = quirk {
+        let until = Instant::now() + wait;
+        while Instant::now() < until && !stop.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        stats.in_flight.fetch_sub(1, Ordering::SeqCst);
+        return;
+    }
+    let file = root.join(&key);
+    let (status, ctype, body) = match std::fs::read(&file) {
+        Ok(bytes) if !key.is_empty() && file.is_file() => {
+            let ctype = match quirk {
+                Some(Quirk::ContentType(t)) => t.to_string(),
+                _ => content_type(&key).to_string(),
+            };
+            ("200 OK", ctype, bytes)
+        }
+        _ => (
+            "404 Not Found",
+            "text/plain".to_string(),
+            b"no such object".to_vec(),
+        ),
+    };
+    let mut response = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    if method != "HEAD" {
+        response.extend_from_slice(&body);
+    }
+    let _ = stream.write_all(&response);
+    let _ = stream.flush();
+    stats.in_flight.fetch_sub(1, Ordering::SeqCst);
+}
+
+fn content_type(key: &str) -> &'static str {
+    match key.rsplit('.').next().unwrap_or("") {
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "svg" => "image/svg+xml",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Real, distinct images from the fixtures.
+const IMAGES: [&str; 8] = [
+    "hugo/static/img/diagram.png",
+    "hugo/static/img/photo.jpg",
+    "hugo/static/img/a.gif",
+    "hugo/static/img/terminal.jpg",
+    "hugo/static/img/crlf-diff.png",
+    "hugo/static/img/unicode-table.png",
+    "hugo/static/img/windows-dialog.png",
+    "hugo/static/img/unicode-cover.png",
+];
+
+/// A site whose public URL is `url`, with `pages` (path → text) and the images of `IMAGES` as
+/// `static/img/<n>.<ext>`, synced into `store/`.
+fn synced_site(tmp: &Path, url: &str, pages: &[(&str, String)]) -> PathBuf {
+    let root = tmp.join("site");
+    write(
+        &root.join("imglift.yaml"),
+        format!("public_url: {url}\ntarget: {{dir: store}}\nstatic: [static]\n"),
+    );
+    for (i, img) in IMAGES.iter().enumerate() {
+        let ext = img.rsplit('.').next().unwrap();
+        write(
+            &root.join(format!("static/img/{i}.{ext}")),
+            read(&fixtures().join(img)),
+        );
+    }
+    for (path, text) in pages {
+        write(&root.join(path), text);
+    }
+    run_imglift(&root, &["sync"], &[]).expect_code(0);
+    root
+}
+
+/// The object key a page reference was rewritten to, from the manifest (by source file).
+fn key_of(root: &Path, source: &str) -> String {
+    let lock = read_string(&root.join("imglift.lock"));
+    lock.lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.split('\t').collect::<Vec<_>>())
+        .find(|f| f[4] == source)
+        .unwrap_or_else(|| panic!("{source} not in the manifest:\n{lock}"))[0]
+        .to_string()
+}
+
+/// A server for `<tmp>/site/store`, started before the site exists (the site's URL needs its
+/// port).
+fn server_for(tmp: &Path, delay: Duration) -> StoreServer {
+    StoreServer::start(tmp.join("site/store"), delay)
+}
+
+#[test]
+fn verify_passes_when_every_object_answers_with_its_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = server_for(tmp.path(), Duration::ZERO);
+    let root = synced_site(
+        tmp.path(),
+        &server.url(),
+        &[
+            (
+                "content/a.md",
+                "---\nimage: /img/0.png\n---\n![x](/img/1.jpg)\n<img src=\"/img/2.gif\">\n".into(),
+            ),
+            (
+                "content/b.md",
+                "![again](/img/1.jpg) ![y](/img/3.jpg)\n".into(),
+            ),
+        ],
+    );
+    let run = run_imglift(&root, &["verify"], &[]);
+    run.expect_code(0);
+    let ok: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("ok "))
+        .collect();
+    assert_eq!(ok.len(), 4, "one line per object\n{}", run.dump());
+    assert!(ok
+        .iter()
+        .all(|l| l.starts_with(&format!("ok {}/", server.url()))));
+    assert!(
+        run.stderr
+            .contains("4 URLs (5 references in 2 pages): 4 ok, 0 failed"),
+        "{}",
+        run.dump()
+    );
+    assert_eq!(
+        server.stats.requests.load(Ordering::SeqCst),
+        4,
+        "one GET per object"
+    );
+
+    let json = run_imglift(&root, &["verify", "--format", "json"], &[]);
+    json.expect_code(0);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).expect("stdout is JSON");
+    assert_eq!(v["command"], "verify");
+    assert_eq!(v["verified"]["ok"], 4);
+    let urls = v["verified"]["urls"].as_array().unwrap();
+    let jpg = urls
+        .iter()
+        .find(|u| u["key"].as_str().unwrap().ends_with("/1.jpg"))
+        .unwrap();
+    assert_eq!(jpg["status"], 200);
+    assert_eq!(jpg["content_type"], "image/jpeg");
+    assert_eq!(
+        jpg["used_by"],
+        serde_json::json!(["content/a.md:4:6", "content/b.md:1:10"])
+    );
+}
+
+#[test]
+fn verify_names_the_pages_of_a_missing_object_a_wrong_type_and_changed_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = server_for(tmp.path(), Duration::ZERO);
+    let url = server.url();
+    let root = synced_site(
+        tmp.path(),
+        &url,
+        &[
+            (
+                "content/one.md",
+                "---\nimage: /img/0.png\n---\n\n![missing](/img/0.png)\n![typed](/img/1.jpg)\n"
+                    .into(),
+            ),
+            (
+                "content/two.md",
+                "Text, then ![changed](/img/2.gif) and ![missing again](/img/0.png).\n".into(),
+            ),
+            ("content/fine.md", "![fine](/img/3.jpg)\n".into()),
+            ("content/gone.md", "![soon unused](/img/4.png)\n".into()),
+        ],
+    );
+    let (k0, k1, k2, k4) = (
+        key_of(&root, "static/img/0.png"),
+        key_of(&root, "static/img/1.jpg"),
+        key_of(&root, "static/img/2.gif"),
+        key_of(&root, "static/img/4.png"),
+    );
+    std::fs::remove_file(root.join("store").join(&k0)).unwrap();
+    write(
+        &root.join("store").join(&k2),
+        read(&fixtures().join(IMAGES[5])),
+    );
+    // An object only the manifest still knows: its page no longer uses it, and it is gone.
+    write(&root.join("content/gone.md"), "No picture any more.\n");
+    std::fs::remove_file(root.join("store").join(&k4)).unwrap();
+    server.quirk(&k1, Quirk::ContentType("text/plain; charset=utf-8"));
+
+    let run = run_imglift(&root, &["verify"], &[("GITHUB_ACTIONS", "true")]);
+    run.expect_code(1);
+    let u = server.url();
+    // The second reference of two.md moved right when the first was rewritten.
+    let two = read_string(&root.join("content/two.md"));
+    let col = two.rfind(&format!("{u}/{k0}")).unwrap() + 1;
+    let expect = [
+        format!("content/one.md:2:8: error: `{u}/{k0}` answered 404 Not Found"),
+        format!("content/one.md:5:12: error: `{u}/{k0}` answered 404 Not Found"),
+        format!(
+            "content/one.md:6:10: error: `{u}/{k1}` is served as `text/plain`, not as an image"
+        ),
+        format!("content/two.md:1:23: error: `{u}/{k2}` serves other bytes than static/img/2.gif"),
+        format!("content/two.md:1:{col}: error: `{u}/{k0}` answered 404 Not Found"),
+    ];
+    for e in &expect {
+        assert!(
+            run.stderr.lines().any(|l| l.starts_with(e.as_str())),
+            "missing diagnostic `{e}`\n{}",
+            run.dump()
+        );
+    }
+    let lock_line = read_string(&root.join("imglift.lock"))
+        .lines()
+        .position(|l| l.starts_with(&format!("{k4}\t")))
+        .unwrap()
+        + 1;
+    let manifest_diag = format!(
+        "imglift.lock:{lock_line}:1: error: `{u}/{k4}` answered 404 Not Found (object `{k4}` from static/img/4.png; no scanned page uses it)"
+    );
+    assert!(
+        run.stderr.contains(&manifest_diag),
+        "{manifest_diag}\n{}",
+        run.dump()
+    );
+    assert!(
+        !run.stderr.contains("content/fine.md"),
+        "a good object is not reported\n{}",
+        run.dump()
+    );
+    assert!(
+        run.stderr
+            .contains("::error file=content/one.md,line=6,col=10::"),
+        "GitHub Actions annotation\n{}",
+        run.dump()
+    );
+    assert!(
+        run.stderr
+            .contains("5 URLs (6 references in 4 pages): 1 ok, 4 failed"),
+        "{}",
+        run.dump()
+    );
+    let failed: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("failed "))
+        .collect();
+    assert_eq!(failed.len(), 4, "{}", run.dump());
+
+    // Narrowed to one page: only that page's URLs are opened, the manifest's others are not.
+    let one = run_imglift(&root, &["verify", "content/fine.md"], &[]);
+    one.expect_code(0);
+    assert!(
+        one.stderr
+            .contains("1 URLs (1 references in 1 pages): 1 ok"),
+        "{}",
+        one.dump()
+    );
+}
+
+#[test]
+fn verify_gives_up_on_a_server_that_never_answers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = server_for(tmp.path(), Duration::ZERO);
+    let root = synced_site(
+        tmp.path(),
+        &server.url(),
+        &[("content/a.md", "![x](/img/0.png)\n".into())],
+    );
+    let key = key_of(&root, "static/img/0.png");
+    server.quirk(&key, Quirk::Silent(Duration::from_secs(30)));
+
+    let started = Instant::now();
+    let run = run_imglift(&root, &["verify", "--timeout", "1"], &[]);
+    let took = started.elapsed();
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains(&format!(
+            "content/a.md:1:6: error: `{}/{key}` cannot be opened: no answer within 1s",
+            server.url()
+        )),
+        "{}",
+        run.dump()
+    );
+    // One try and one retry, a second each, plus the pause between them.
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    assert_eq!(
+        server.stats.requests.load(Ordering::SeqCst),
+        2,
+        "a try and one retry"
+    );
+}
+
+#[test]
+fn verify_keeps_at_most_concurrency_requests_in_flight() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = server_for(tmp.path(), Duration::from_millis(300));
+    let page: String = (0..IMAGES.len())
+        .map(|i| {
+            let ext = IMAGES[i].rsplit('.').next().unwrap();
+            format!("![{i}](/img/{i}.{ext})\n\n")
+        })
+        .collect();
+    let root = synced_site(tmp.path(), &server.url(), &[("content/all.md", page)]);
+    let run = run_imglift(&root, &["verify", "-j", "2"], &[]);
+    run.expect_code(0);
+    assert_eq!(server.stats.requests.load(Ordering::SeqCst), IMAGES.len());
+    assert_eq!(
+        server.stats.max_in_flight.load(Ordering::SeqCst),
+        2,
+        "-j 2: two requests at a time, no more and no fewer"
+    );
+}
