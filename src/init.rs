@@ -400,9 +400,7 @@ fn next_steps(opts: &InitOptions, generator: Option<Generator>) -> String {
     let build = match generator {
         Some(Generator::Hugo) => "imglift sync --out build && hugo --contentDir build/content",
         Some(Generator::Zola) => "imglift sync && zola build   (in CI, on the fresh checkout)",
-        Some(Generator::Jekyll) => {
-            "imglift sync --out _build && jekyll build --source _build --destination _site"
-        }
+        Some(Generator::Jekyll) => "imglift sync --out _build && jekyll build --source _build",
         None => "imglift sync --out build   (then build the site from build/)",
     };
     step(format!(

@@ -131,16 +131,18 @@ fn init_recognises_hugo_and_writes_an_r2_config_that_check_accepts() {
 #[test]
 fn init_recognises_jekyll_and_zola_and_their_layouts_find_every_image() {
     let tmp = tempfile::tempdir().unwrap();
-    for (name, recognised, pending) in [
+    for (name, recognised, pending, recipe) in [
         (
             "jekyll",
             "a Jekyll site, recognised by _config.yml",
             "2 pages, 5 local references",
+            "imglift sync --out _build && jekyll build --source _build\n",
         ),
         (
             "zola",
             "a Zola site, recognised by config.toml",
             "3 pages, 5 local references",
+            "imglift sync && zola build",
         ),
     ] {
         let root = bare(name, tmp.path());
@@ -151,6 +153,7 @@ fn init_recognises_jekyll_and_zola_and_their_layouts_find_every_image() {
         );
         run.expect_code(0);
         assert!(run.stdout.contains(recognised), "{}", run.dump());
+        assert!(run.stdout.contains(recipe), "{}", run.dump());
         assert!(
             !root.join(".gitignore").exists(),
             "no .gitignore is created"
