@@ -164,9 +164,11 @@ fn serve(
     if method != "HEAD" {
         response.extend_from_slice(&body);
     }
+    // Out of flight before the answer leaves: the client may start its next request as soon
+    // as it has this one, and must not be counted twice for that.
+    stats.in_flight.fetch_sub(1, Ordering::SeqCst);
     let _ = stream.write_all(&response);
     let _ = stream.flush();
-    stats.in_flight.fetch_sub(1, Ordering::SeqCst);
 }
 
 fn content_type(key: &str) -> &'static str {
