@@ -3,7 +3,8 @@
 //! Remote URLs, data URIs, fragments and already-lifted URLs are left alone. A local destination
 //! is percent-decoded, stripped of `?query` and `#fragment`, and looked up relative to the page
 //! (page bundles) or, when site-absolute, in each `static` folder, then each content root, then
-//! the root; Jekyll's `{{ site.baseurl }}` prefix counts as site-absolute. NFC and NFD spellings
+//! the root; Jekyll's `{{ site.baseurl }}` prefix and `{{ "/x" | relative_url }}` count as
+//! site-absolute. NFC and NFD spellings
 //! are both tried. Anything that leaves the root — lexically or through a symlink — is refused.
 //! This module only looks at paths; whether the bytes are an image is checked by `hash`.
 
@@ -42,8 +43,9 @@ pub fn resolve(dest: &str, page: &Path, config: &Config) -> Resolved {
     {
         return Resolved::Lifted;
     }
-    let (site_absolute, rest) = match strip_baseurl(dest) {
-        Some(rest) => (true, rest),
+    let liquid = crate::extract::liquid_site_path(dest).filter(|(_, used)| *used == dest.len());
+    let (site_absolute, rest) = match &liquid {
+        Some((path, _)) => (true, path.as_str()),
         None => (dest.starts_with('/'), dest),
     };
     if rest.contains("{{") || rest.contains("{%") {
@@ -127,17 +129,6 @@ pub fn resolve(dest: &str, page: &Path, config: &Config) -> Resolved {
         .iter()
         .find_map(|c| case_insensitive_match(&lexical_normalize(c), &config.root));
     Resolved::Missing { hint }
-}
-
-/// `{{ site.baseurl }}/x` and `{{site.baseurl}}/x` → `/x`.
-fn strip_baseurl(dest: &str) -> Option<&str> {
-    let inner = dest.strip_prefix("{{")?;
-    let close = inner.find("}}")?;
-    if inner[..close].trim() != "site.baseurl" {
-        return None;
-    }
-    let rest = &inner[close + 2..];
-    rest.starts_with('/').then_some(rest)
 }
 
 /// The URL scheme, if the destination has one (`https:`, `data:`, `C:`).

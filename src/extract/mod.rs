@@ -17,6 +17,7 @@ mod text;
 use std::ops::Range;
 
 pub use frontmatter::FrontMatterKind;
+pub use text::liquid_site_path;
 
 /// Where a destination sits, which decides how a new URL must be escaped there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -122,6 +122,24 @@ fn jekyll_liquid_destinations() {
         ]
     );
     assert!(dests("![a]({{ site.url }}/a.png)\n").is_empty());
+    let d = dests("![a]({{ \"/assets/a.png\" | relative_url }})\n\n![b]({{ 'b.png' | absolute_url }} \"t\")\n");
+    let got: Vec<_> = d.iter().map(|(_, _, raw)| raw.as_str()).collect();
+    assert_eq!(
+        got,
+        [
+            "{{ \"/assets/a.png\" | relative_url }}",
+            "{{ 'b.png' | absolute_url }}"
+        ]
+    );
+    assert_eq!(
+        liquid_site_path("{{ 'b.png' | absolute_url }}"),
+        Some(("/b.png".into(), 28))
+    );
+    assert_eq!(
+        liquid_site_path("{{ site.baseurl }}/x.png"),
+        Some(("/x.png".into(), 24))
+    );
+    assert!(liquid_site_path("{{ page.image }}").is_none());
 }
 
 #[test]

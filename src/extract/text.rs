@@ -1,6 +1,7 @@
 //! Image syntaxes that a CommonMark parser does not see: Hugo's `figure` shortcode
 //! (`{{< figure src="…" >}}` and `{{% figure src="…" %}}`) and Jekyll's Liquid destinations
-//! (`![a]({{ site.baseurl }}/x.png)`, which Jekyll expands before kramdown reads the page).
+//! (`![a]({{ site.baseurl }}/x.png)`, `![a]({{ "/x.png" | relative_url }})`, which Jekyll
+//! expands before kramdown reads the page).
 //!
 //! Both are found in the page text outside code spans, code blocks and already-parsed images.
 //! Hugo's escaped form `{{</* figure */>}}` renders literally and is skipped. Other shortcodes and
@@ -122,25 +123,19 @@ fn shortcode(page: &str, p: usize) -> Option<(Reference, usize)> {
     None
 }
 
-/// `![alt]({{ site.baseurl }}/x.png)` with `{{` at `p`.
+/// `![alt]({{ site.baseurl }}/x.png)` or `![alt]({{ "/x.png" | relative_url }})` with `{{` at `p`.
 fn liquid(page: &str, p: usize) -> Option<Reference> {
     let b = page.as_bytes();
     if p < 2 || &b[p - 2..p] != b"](" {
         return None;
     }
-    let tag_end = memfind(&b[..(p + 64).min(b.len())], b"}}", p + 2)?;
-    if page[p + 2..tag_end].trim() != "site.baseurl" {
-        return None;
-    }
+    let (_, used) = liquid_site_path(&page[p..])?;
     // The image's `![` must start earlier on the same line (bounded look-back).
     let line_start = page[..p].rfind('\n').map_or(0, |n| n + 1);
     let look = line_start.max(p.saturating_sub(1024));
     page.get(look..p)?.rfind("![")?;
-    let mut e = tag_end + 2;
-    while e < b.len() && !b[e].is_ascii_whitespace() && b[e] != b')' {
-        e += 1;
-    }
-    if e == tag_end + 2 || !closes_destination(b, e) {
+    let e = p + used;
+    if !closes_destination(b, e) {
         return None;
     }
     Some(Reference {
@@ -149,6 +144,39 @@ fn liquid(page: &str, p: usize) -> Option<Reference> {
         dest: page[p..e].to_string(),
         context: Context::Markdown,
     })
+}
+
+/// Jekyll's ways of saying "from the site root" in Liquid: `{{ site.baseurl }}/path` (also
+/// `{{site.baseurl}}`), or a whole `{{ "/path" | relative_url }}` (or `absolute_url`, quotes `"`
+/// or `'`). Returns the site-absolute path and how many bytes of `s` the form takes.
+pub fn liquid_site_path(s: &str) -> Option<(String, usize)> {
+    let inner = s.strip_prefix("{{")?;
+    let close = inner.get(..inner.len().min(256))?.find("}}")?;
+    let expr = inner[..close].trim();
+    let after = close + 4;
+    if expr == "site.baseurl" {
+        let rest = &s[after..];
+        let end = rest
+            .find(|c: char| c.is_whitespace() || matches!(c, ')' | '"' | '\'' | '<' | '>'))
+            .unwrap_or(rest.len());
+        let path = &rest[..end];
+        return (path.starts_with('/') && path.len() > 1).then(|| (path.to_string(), after + end));
+    }
+    let (literal, filter) = expr.split_once('|')?;
+    if !matches!(filter.trim(), "relative_url" | "absolute_url") {
+        return None;
+    }
+    let literal = literal.trim();
+    let quote = literal.chars().next().filter(|q| matches!(q, '"' | '\''))?;
+    let path = literal.strip_prefix(quote)?.strip_suffix(quote)?;
+    if path.is_empty() || path.contains(quote) {
+        return None;
+    }
+    let path = match path.starts_with('/') {
+        true => path.to_string(),
+        false => format!("/{path}"),
+    };
+    Some((path, after))
 }
 
 /// After a destination at `e`: optional whitespace, an optional title in `"…"`, `'…'` or
