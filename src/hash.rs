@@ -166,7 +166,7 @@ impl StatCache {
                 e.mime
             ));
         }
-        crate::rewrite::write_atomic(path, text.as_bytes())
+        crate::rewrite::write_replace(path, text.as_bytes())
     }
 }
 

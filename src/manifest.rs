@@ -5,7 +5,7 @@
 //! Tabs, newlines and backslashes inside a field are escaped. It is written atomically, and an
 //! entry is added only after its upload was confirmed. Losing it costs requests, not correctness.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use crate::error::ConfigError;
@@ -94,13 +94,16 @@ impl Manifest {
         self.entries.get(key)
     }
 
-    /// The first-upload date recorded for a source path, so a dated key stays the same.
-    pub fn date_of_source(&self, source: &str) -> Option<&str> {
-        self.entries
-            .values()
-            .filter(|e| e.source == source)
-            .map(|e| e.date.as_str())
-            .min()
+    /// The first-upload date recorded for each source path, so a dated key stays the same.
+    pub fn dates_by_source(&self) -> HashMap<&str, &str> {
+        let mut dates: HashMap<&str, &str> = HashMap::with_capacity(self.entries.len());
+        for e in self.entries.values() {
+            let date = dates.entry(e.source.as_str()).or_insert(e.date.as_str());
+            if e.date.as_str() < *date {
+                *date = e.date.as_str();
+            }
+        }
+        dates
     }
 
     pub fn insert(&mut self, key: String, entry: Entry) {

@@ -640,7 +640,7 @@ fn write_if_changed(dest: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if let Some(parent) = dest.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    rewrite::write_atomic(dest, bytes)
+    rewrite::write_replace(dest, bytes)
 }
 
 /// Copy a file into the output tree unless a copy with the same size and time is there.

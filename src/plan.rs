@@ -198,10 +198,11 @@ pub fn plan(images: Vec<ImageFile>, input: &PlanInput) -> Plan {
     let mut plan = Plan::default();
     let mut by_key: BTreeMap<String, usize> = BTreeMap::new();
     let mut collided: Vec<String> = Vec::new();
+    let dates = input.manifest.dates_by_source();
     for image in images {
-        let date = input
-            .manifest
-            .date_of_source(&image.rel)
+        let date = dates
+            .get(image.rel.as_str())
+            .copied()
             .unwrap_or(input.today)
             .to_string();
         let key = match input.template.render(&image, &date) {

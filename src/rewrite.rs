@@ -126,8 +126,19 @@ pub fn verify(old: &str, new: &str, edits: &[Edit], opts: &extract::Options) -> 
 }
 
 /// Write `bytes` to `path` through a temporary file in the same folder and a rename, keeping the
-/// permissions of the file it replaces.
+/// permissions of the file it replaces, and flushed to disk before the rename: for pages, the
+/// manifest and stored objects, which must survive a crash whole.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_via_temp(path, bytes, true)
+}
+
+/// Like [`write_atomic`] but without waiting for the disk: for files that a later run
+/// regenerates (the `--out` tree, the stat cache). A reader still never sees a torn file.
+pub fn write_replace(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_via_temp(path, bytes, false)
+}
+
+fn write_via_temp(path: &Path, bytes: &[u8], durable: bool) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -141,7 +152,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         Ok(meta) => tmp.as_file().set_permissions(meta.permissions())?,
         Err(_) => default_permissions(tmp.as_file())?,
     }
-    tmp.as_file().sync_all()?;
+    if durable {
+        tmp.as_file().sync_all()?;
+    }
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }

@@ -96,14 +96,23 @@ pub fn run(
         on_done();
         outcome
     };
-    match rayon::ThreadPoolBuilder::new()
+    let mut outcomes: Vec<Outcome> = match rayon::ThreadPoolBuilder::new()
         .num_threads(concurrency)
         .thread_name(|i| format!("imglift-upload-{i}"))
         .build()
     {
         Ok(pool) => pool.install(|| items.par_iter().map(one).collect()),
         Err(_) => items.iter().map(one).collect(),
+    };
+    let sent = |o: &Outcome| matches!(o, Outcome::Uploaded | Outcome::Overwritten);
+    if outcomes.iter().any(sent) {
+        if let Err(e) = target.flush() {
+            for o in outcomes.iter_mut().filter(|o| sent(o)) {
+                *o = Outcome::Failed(format!("not made durable: {e}"));
+            }
+        }
     }
+    outcomes
 }
 
 fn send(

@@ -2,7 +2,8 @@
 //!
 //! It needs no account, which makes it the embedded default and the demo's target; it is also
 //! the natural choice when the folder is synced or served by other means. Each file is written to
-//! a temporary name in its final folder and renamed, then read back and hashed to confirm.
+//! a temporary name in its final folder and renamed, then read back and hashed to confirm; one
+//! filesystem sync at the end makes them all durable before the manifest names them.
 
 use std::path::PathBuf;
 
@@ -43,6 +44,17 @@ impl Target for DirTarget {
         }
     }
 
+    fn flush(&self) -> Result<(), TargetError> {
+        let failed =
+            |e: std::io::Error| TargetError::Failed(format!("{}: {e}", self.dir.display()));
+        match std::fs::File::open(&self.dir) {
+            Ok(dir) => rustix::fs::syncfs(&dir).map_err(|e| failed(e.into())),
+            // Nothing was ever written there.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(failed(e)),
+        }
+    }
+
     fn put(&self, obj: &Object) -> Result<(), TargetError> {
         let failed = |what: &str, e: std::io::Error| TargetError::Failed(format!("{what}: {e}"));
         let bytes =
@@ -58,7 +70,9 @@ impl Target for DirTarget {
         if let Some(parent) = dest.parent() {
             std::fs::create_dir_all(parent).map_err(|e| failed(&shown, e))?;
         }
-        crate::rewrite::write_atomic(&dest, &bytes).map_err(|e| failed(&shown, e))?;
+        // Durability for all objects at once comes from `flush`: one filesystem sync instead
+        // of one per image.
+        crate::rewrite::write_replace(&dest, &bytes).map_err(|e| failed(&shown, e))?;
         match hash_file(&dest) {
             Ok(h) if h == obj.hash => Ok(()),
             Ok(_) => Err(TargetError::Failed(format!(

@@ -58,6 +58,11 @@ pub trait Target: Send + Sync {
     fn list(&self, _max_pages: usize) -> Result<Option<HashMap<String, u64>>, TargetError> {
         Ok(None)
     }
+    /// Make every object put so far durable; called once, after the last put and before the
+    /// manifest records them.
+    fn flush(&self) -> Result<(), TargetError> {
+        Ok(())
+    }
 }
 
 /// Build the configured target; `env` supplies the credentials.
