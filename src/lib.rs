@@ -47,17 +47,13 @@ pub fn run(
     let report = match cli.command {
         Command::Sync(args) => {
             let config = Config::load(cwd, &overrides)?;
-            // A dry run sends nothing, so it needs neither a target nor credentials.
-            let target = match args.dry_run {
-                true => None,
-                false => Some(target::from_config(&config, &|k| std::env::var(k).ok())?),
-            };
             let opts = SyncOptions {
                 paths: args.paths,
                 out: args.out,
                 dry_run: args.dry_run,
             };
-            let report = pipeline::sync(&config, cwd, &opts, target.as_deref())?;
+            let connect = || target::from_config(&config, &|k| std::env::var(k).ok());
+            let report = pipeline::sync(&config, cwd, &opts, &connect)?;
             (report, args.format)
         }
         Command::Check(args) => {

@@ -299,14 +299,9 @@ pub fn sync(
     config: &Config,
     cwd: &Path,
     opts: &SyncOptions,
-    target: Option<&dyn Target>,
+    connect: &dyn Fn() -> Result<Box<dyn Target>, ConfigError>,
 ) -> Result<Report, ConfigError> {
     let started = Instant::now();
-    if !opts.dry_run && target.is_none() {
-        return Err(ConfigError::Target(
-            "sync needs a target unless it is a dry run".into(),
-        ));
-    }
     let only = narrow(cwd, &opts.paths)?;
     let out_dir = match &opts.out {
         Some(o) => {
@@ -395,20 +390,15 @@ pub fn sync(
     );
     plan_diagnostics(&plan, config, &mut report);
 
-    let outcomes: Vec<Outcome> = if let (false, Some(target)) = (opts.dry_run, target) {
-        let to_send = plan
-            .items
-            .iter()
-            .filter(|p| matches!(p.action, Action::Upload | Action::Overwrite { .. }));
-        let bar = Progress::new(to_send.count(), "uploading");
-        upload::run(
-            target,
-            &plan.items,
-            &config.cache_control,
-            config.concurrency,
-            &|| bar.inc(),
-        )
-    } else {
+    // The store is contacted (and credentials needed) only when something must be sent: a
+    // dry run, or a run whose images the manifest already knows, works without them.
+    let to_send = plan
+        .items
+        .iter()
+        .filter(|p| matches!(p.action, Action::Upload | Action::Overwrite { .. }))
+        .count();
+    let mut target_name = String::new();
+    let outcomes: Vec<Outcome> = if opts.dry_run || to_send == 0 {
         plan.items
             .iter()
             .map(|p| match p.action {
@@ -417,8 +407,18 @@ pub fn sync(
                 _ => Outcome::Uploaded,
             })
             .collect()
+    } else {
+        let target = connect()?;
+        target_name = target.describe();
+        let bar = Progress::new(to_send, "uploading");
+        upload::run(
+            target.as_ref(),
+            &plan.items,
+            &config.cache_control,
+            config.concurrency,
+            &|| bar.inc(),
+        )
     };
-    let target_name = target.map_or_else(String::new, |t| t.describe());
 
     for (item, outcome) in plan.items.iter().zip(&outcomes) {
         let action = match outcome {
