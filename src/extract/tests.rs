@@ -89,7 +89,10 @@ fn html_img_srcset_and_picture() {
     );
     assert_eq!(dests("<img src=\"a&amp;b.png\">")[0].1, "a&b.png");
     // Regression: an entity followed by a multi-byte character within the look-ahead.
-    assert_eq!(dests("<img src=\"x&amp;y/_a0/Über.png\">")[0].1, "x&y/_a0/Über.png");
+    assert_eq!(
+        dests("<img src=\"x&amp;y/_a0/Über.png\">")[0].1,
+        "x&y/_a0/Über.png"
+    );
     assert_eq!(dests("<img src=\"x&Über;.png\">")[0].1, "x&Über;.png");
 }
 
