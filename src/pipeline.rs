@@ -142,13 +142,6 @@ fn load(config: &Config, only: &[PathBuf], skip: &[PathBuf]) -> Result<Loaded, C
         }
         loaded.pages.push(page);
     }
-    // Unparsed spots are warnings: the page is still processed, that spot is left alone.
-    let (warnings, errors): (Vec<_>, Vec<_>) = loaded
-        .problems
-        .drain(..)
-        .partition(|d| d.severity == Severity::Warning);
-    loaded.problems = errors;
-    loaded.problems.extend(warnings);
     Ok(loaded)
 }
 
@@ -225,16 +218,7 @@ pub fn check(config: &Config, cwd: &Path, paths: &[PathBuf]) -> Result<Report, C
     let started = Instant::now();
     let only = narrow(cwd, paths)?;
     let loaded = load(config, &only, &skip_dirs(config, None))?;
-    let mut report = Report {
-        command: "check",
-        ..Report::default()
-    };
-    let (errors, warnings): (Vec<_>, Vec<_>) = loaded
-        .problems
-        .into_iter()
-        .partition(|d| d.severity == Severity::Error);
-    report.problems = errors;
-    report.warnings = warnings;
+    let mut report = Report::new("check", loaded.problems);
     report.problems.extend(reference_problems(&loaded.pages));
     let mut sniffed: BTreeMap<PathBuf, Result<&'static str, hash::Refusal>> = BTreeMap::new();
     for page in &loaded.pages {
@@ -318,19 +302,11 @@ pub fn sync(
         None => None,
     };
     let mut manifest = Manifest::load(&config.manifest)?;
-    let loaded = load(config, &only, &skip_dirs(config, out_dir.as_deref()))?;
+    let mut loaded = load(config, &only, &skip_dirs(config, out_dir.as_deref()))?;
     let mut report = Report {
-        command: "sync",
         dry_run: opts.dry_run,
-        ..Report::default()
+        ..Report::new("sync", std::mem::take(&mut loaded.problems))
     };
-    let (errors, warnings): (Vec<_>, Vec<_>) = loaded
-        .problems
-        .iter()
-        .cloned()
-        .partition(|d| d.severity == Severity::Error);
-    report.problems = errors;
-    report.warnings = warnings;
     report.problems.extend(reference_problems(&loaded.pages));
 
     // Hash each distinct local file once.

@@ -151,6 +151,19 @@ pub enum Format {
 }
 
 impl Report {
+    /// A report for `command` that starts with these diagnostics, errors and warnings apart.
+    pub fn new(command: &'static str, diagnostics: Vec<Diagnostic>) -> Report {
+        let (problems, warnings) = diagnostics
+            .into_iter()
+            .partition(|d| d.severity == Severity::Error);
+        Report {
+            command,
+            problems,
+            warnings,
+            ..Report::default()
+        }
+    }
+
     pub fn exit(&self) -> Exit {
         if self.counts.failed > 0 {
             Exit::UploadFailed

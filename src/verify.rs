@@ -73,19 +73,10 @@ struct Failure {
 pub fn verify(config: &Config, cwd: &Path, opts: &VerifyOptions) -> Result<Report, ConfigError> {
     let started = Instant::now();
     let manifest = Manifest::load(&config.manifest)?;
-    let lifted = pipeline::lifted_references(config, cwd, &opts.paths)?;
-    let mut report = Report {
-        command: "verify",
-        ..Report::default()
-    };
+    let mut lifted = pipeline::lifted_references(config, cwd, &opts.paths)?;
+    let mut report = Report::new("verify", std::mem::take(&mut lifted.problems));
     report.counts.pages = lifted.pages;
     report.counts.references = lifted.refs.len();
-    let (errors, warnings): (Vec<_>, Vec<_>) = lifted
-        .problems
-        .into_iter()
-        .partition(|d| d.severity == Severity::Error);
-    report.problems = errors;
-    report.warnings = warnings;
 
     let jobs = jobs(config, &manifest, lifted.refs, opts.paths.is_empty());
     let results = fetch_all(config, opts.timeout, &jobs)?;
