@@ -85,9 +85,18 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            front_matter: ["image", "images", "cover.image", "featured_image"]
-                .map(String::from)
-                .to_vec(),
+            // The design's keys, plus Jekyll's `image.path` (jekyll-seo-tag) and Zola's
+            // `extra.image`, so a hand-written config finds the usual covers.
+            front_matter: [
+                "image",
+                "images",
+                "cover.image",
+                "featured_image",
+                "image.path",
+                "extra.image",
+            ]
+            .map(String::from)
+            .to_vec(),
         }
     }
 }

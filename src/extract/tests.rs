@@ -171,6 +171,18 @@ fn yaml_front_matter_keys() {
 }
 
 #[test]
+fn default_keys_cover_jekyll_seo_and_zola_extra() {
+    assert_eq!(
+        raw("---\nimage:\n  path: /assets/c.png\n  alt: x\n---\n"),
+        ["/assets/c.png"]
+    );
+    assert_eq!(
+        raw("+++\ntitle = \"x\"\n[extra]\nimage = \"c.png\"\n+++\n"),
+        ["c.png"]
+    );
+}
+
+#[test]
 fn toml_front_matter_with_dates_and_tables() {
     let text = "+++\ntitle = \"x\"\ndate = 2024-04-20\nimage = 'cover.png'\n[cover]\nimage = \"c.png\"\n+++\nbody\n";
     assert_eq!(raw(text), ["cover.png", "c.png"]);
