@@ -30,6 +30,18 @@ fn good_lifts() -> Vec<Lift> {
     vec![lift(3, "good.png", "content/good.png")]
 }
 
+/// The well-behaved page beside each hostile one was lifted, and only its destination changed.
+fn assert_good_page_lifted(site: &Site) {
+    sites::assert_only_destinations_changed(
+        site.root(),
+        &site.path("store"),
+        GOOD_PAGE,
+        b"# Good\n\n![good](good.png)\n",
+        &site.read(GOOD_PAGE),
+        &good_lifts(),
+    );
+}
+
 /// The checks every hostile case shares, after `sync`:
 /// - exit 1, no panic;
 /// - a diagnostic on stderr at each of `positions` whose text contains `reason`;
@@ -68,14 +80,7 @@ fn assert_refused(
             lifts,
         );
     }
-    sites::assert_only_destinations_changed(
-        site.root(),
-        &store,
-        GOOD_PAGE,
-        b"# Good\n\n![good](good.png)\n",
-        &site.read(GOOD_PAGE),
-        &good_lifts(),
-    );
+    assert_good_page_lifted(site);
     for (key, object) in snapshot(&store) {
         assert!(
             object.bytes != forbidden,
@@ -303,14 +308,7 @@ fn non_utf8_page_is_left_byte_identical_and_reported() {
         run.dump()
     );
     assert_same_bytes(page, &site.read("content/latin1.md"), "content/latin1.md");
-    sites::assert_only_destinations_changed(
-        site.root(),
-        &site.path("store"),
-        GOOD_PAGE,
-        b"# Good\n\n![good](good.png)\n",
-        &site.read(GOOD_PAGE),
-        &good_lifts(),
-    );
+    assert_good_page_lifted(&site);
 }
 
 #[test]
@@ -346,14 +344,7 @@ fn twenty_megabyte_single_line_page_finishes_and_only_its_destination_changes() 
         &site.read("content/huge.md"),
         &[lift(1, "good.png", "content/good.png")],
     );
-    sites::assert_only_destinations_changed(
-        site.root(),
-        &site.path("store"),
-        GOOD_PAGE,
-        b"# Good\n\n![good](good.png)\n",
-        &site.read(GOOD_PAGE),
-        &good_lifts(),
-    );
+    assert_good_page_lifted(&site);
 }
 
 #[test]
