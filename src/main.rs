@@ -11,7 +11,9 @@ fn main() -> ExitCode {
             return ExitCode::from(imglift::error::Exit::Usage.code());
         }
     };
-    let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+    // stdout is ours for the whole run; stderr is shared with the progress bars, so it is only
+    // ever locked for one write at a time (holding it here froze every run on a terminal).
+    let (mut out, mut err) = (std::io::stdout().lock(), imglift::progress::Stderr);
     match imglift::run(cli, &cwd, &mut out, &mut err) {
         Ok(exit) => ExitCode::from(exit.code()),
         Err(e) => {

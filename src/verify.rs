@@ -232,11 +232,14 @@ fn fetch_all(
         }
         let mut results: Vec<Option<Result<Fetched, Failure>>> =
             std::iter::repeat_with(|| None).take(jobs.len()).collect();
+        let bar = crate::progress::Progress::new(jobs.len(), "verifying");
         while let Some(joined) = set.join_next().await {
+            bar.inc();
             if let Ok((i, r)) = joined {
                 results[i] = Some(r);
             }
         }
+        drop(bar);
         Ok(results
             .into_iter()
             .map(|r| {

@@ -151,7 +151,16 @@ impl S3Target {
             match attempt() {
                 Ok(v) => return Ok(v),
                 Err(e) => match classify(&e) {
-                    Verdict::Retry => last = self.redact(&describe(&e)),
+                    Verdict::Retry => {
+                        last = self.redact(&describe(&e));
+                        if n + 1 < self.retry.attempts {
+                            crate::progress::note(&format!(
+                                "imglift: {op} `{key}`: {last}; retrying (attempt {} of {})",
+                                n + 2,
+                                self.retry.attempts
+                            ));
+                        }
+                    }
                     Verdict::Fatal(why) => {
                         return Err(TargetError::Fatal(
                             self.redact(&format!("{op} `{key}` in {}: {why}", self.name)),

@@ -2,6 +2,9 @@
 //! a small one) into a temporary folder, runs the built binary there, and checks what a user
 //! would check — exit code, messages, the pages, the store folder and the manifest.
 
+#[cfg(unix)]
+#[path = "../support/pty.rs"]
+mod pty;
 mod sites;
 mod support;
 
@@ -14,4 +17,6 @@ mod keys;
 mod manifest;
 mod out_dir;
 mod sync;
+#[cfg(unix)]
+mod terminal;
 mod upload;

@@ -3,7 +3,12 @@
 //! Each test starts its own server, copies the demo blog into a temp folder with an
 //! `imglift.yaml` that points at it, and runs the real `imglift` binary.
 
+#[cfg(unix)]
+#[path = "../support/pty.rs"]
+mod pty;
 mod server;
+#[cfg(unix)]
+mod terminal;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -6,6 +6,9 @@
 //! A test whose tool is missing fails and says how to install it (`bash scripts/test.sh`
 //! installs them all); none passes without checking anything.
 
+#[cfg(unix)]
+#[path = "../support/pty.rs"]
+mod pty;
 mod support;
 
 mod action;

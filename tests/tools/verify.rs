@@ -453,3 +453,55 @@ fn verify_keeps_at_most_concurrency_requests_in_flight() {
         "-j 2: two requests at a time, no more and no fewer"
     );
 }
+
+/// On a terminal `verify` shows a bar while the answers come in (slowly here), and ends with the
+/// same lines as a piped run, the summary last, no bar left: one object is missing, so a
+/// failure is reported while the others are still being checked.
+#[cfg(unix)]
+#[test]
+fn verify_on_a_terminal_ends_with_the_summary_and_no_bar_left() {
+    use crate::pty::{self, comparable, piped_lines};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let server = server_for(tmp.path(), Duration::from_millis(300));
+    let root = synced_site(
+        tmp.path(),
+        &server.url(),
+        &[(
+            "content/a.md",
+            "![a](/img/0.png) ![b](/img/1.jpg) ![c](/img/2.gif) ![d](/img/3.jpg)\n".into(),
+        )],
+    );
+    let missing = key_of(&root, "static/img/2.gif");
+    std::fs::remove_file(root.join("store").join(&missing)).unwrap();
+    for jobs in ["1", "4"] {
+        let mut cmd = imglift(&root);
+        cmd.args(["verify", "-j", jobs])
+            .env("TERM", "xterm-256color")
+            .env_remove("NO_COLOR");
+        let run = pty::run(&mut cmd, Duration::from_secs(60));
+        assert_eq!(run.code, Some(1), "{}", run.dump());
+        assert!(run.raw_text().contains("verifying ["), "{}", run.dump());
+        run.assert_no_bar_left(&["verifying"]);
+        let mut piped = imglift(&root);
+        piped.args(["verify", "-j", jobs]);
+        assert_eq!(
+            comparable(&run.screen),
+            comparable(&piped_lines(&mut piped)),
+            "-j {jobs}: the terminal does not show what a piped run prints\n{}",
+            run.dump()
+        );
+        assert!(
+            run.screen
+                .iter()
+                .any(|l| l.contains(&missing) && l.starts_with("failed ")),
+            "{}",
+            run.dump()
+        );
+        assert!(
+            run.last_line().starts_with("imglift verify:"),
+            "{}",
+            run.dump()
+        );
+    }
+}
