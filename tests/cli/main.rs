@@ -3,6 +3,7 @@
 //! would check — exit code, messages, the pages, the store folder and the manifest.
 
 mod sites;
+#[path = "../support/mod.rs"]
 mod support;
 
 mod check;

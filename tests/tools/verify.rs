@@ -124,7 +124,7 @@ fn serve(
     let head = String::from_utf8_lossy(&head).into_owned();
     let mut parts = head.split_whitespace();
     let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
-    let key = percent_decode(
+    let key = percent_decode_lossy(
         target
             .split('?')
             .next()
@@ -219,12 +219,11 @@ fn synced_site(tmp: &Path, url: &str, pages: &[(&str, String)]) -> PathBuf {
 /// The object key a page reference was rewritten to, from the manifest (by source file).
 fn key_of(root: &Path, source: &str) -> String {
     let lock = read_string(&root.join("imglift.lock"));
-    lock.lines()
-        .filter(|l| !l.starts_with('#'))
-        .map(|l| l.split('\t').collect::<Vec<_>>())
+    manifest_entries(&lock)
+        .into_iter()
         .find(|f| f[4] == source)
         .unwrap_or_else(|| panic!("{source} not in the manifest:\n{lock}"))[0]
-        .to_string()
+        .clone()
 }
 
 /// A server for `<tmp>/site/store`, started before the site exists (the site's URL needs its
