@@ -20,7 +20,7 @@ pub use run::{dump, imglift_command, remove_imglift_env, run_imglift, run_ok, Ru
 #[cfg(unix)]
 pub use site::set_mode;
 pub use site::{copy_tree, fixture_copy, read, read_string, symlink, write, Site};
-pub use tree::{assert_same_bytes, assert_same_tree, snapshot, FileState, Tree};
+pub use tree::{assert_bytes_kept, assert_same_bytes, assert_same_tree, snapshot, FileState, Tree};
 
 use std::path::PathBuf;
 

@@ -100,6 +100,21 @@ pub fn assert_same_tree(before: &Tree, after: &Tree, mtimes: bool, what: &str) {
     assert!(diffs.is_empty(), "{what}:\n  {}", diffs.join("\n  "));
 }
 
+/// Assert that every file of `before` is still in `after` with the same bytes (mtimes, modes and
+/// new files aside).
+#[track_caller]
+pub fn assert_bytes_kept<'a>(
+    before: impl IntoIterator<Item = (&'a PathBuf, &'a FileState)>,
+    after: &Tree,
+) {
+    for (path, state) in before {
+        let now = after
+            .get(path)
+            .unwrap_or_else(|| panic!("{} was removed", path.display()));
+        assert_same_bytes(&state.bytes, &now.bytes, &path.display().to_string());
+    }
+}
+
 /// Assert two byte strings are equal, showing where they first differ.
 #[track_caller]
 pub fn assert_same_bytes(a: &[u8], b: &[u8], what: &str) {
