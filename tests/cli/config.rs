@@ -201,7 +201,7 @@ fn config_flag_works_from_another_folder_with_paths_relative_to_the_file() {
     let config = site.path("imglift.yaml");
     let run = run_imglift(
         &elsewhere,
-        [
+        &[
             OsStr::new("--config"),
             config.as_os_str(),
             OsStr::new("sync"),
@@ -231,7 +231,7 @@ fn config_flag_naming_a_missing_file_is_exit_2() {
 #[test]
 fn no_config_anywhere_is_exit_2() {
     let tmp = tempfile::tempdir().unwrap();
-    let run = run_imglift(tmp.path(), [OsStr::new("check")], &[]);
+    let run = run_imglift(tmp.path(), &[OsStr::new("check")], &[]);
     run.expect_code(2);
     assert!(run.stderr.contains("imglift.yaml"), "{}", run.dump());
 }

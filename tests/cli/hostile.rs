@@ -9,6 +9,7 @@ use crate::sites::{self, lift, Lift};
 use crate::support::*;
 
 const GOOD_PAGE: &str = "content/good.md";
+const BAD_PAGE: &str = "content/bad.md";
 
 /// A site with a good page whose image must be lifted whatever else happens, and an image
 /// outside the root (`<tmp>/outside.png`) that must never be uploaded.
@@ -42,22 +43,24 @@ fn assert_good_page_lifted(site: &Site) {
     );
 }
 
-/// The checks every hostile case shares, after `sync`:
+/// Write `page` as `content/bad.md`, run `sync`, and check what every hostile case shares:
 /// - exit 1, no panic;
 /// - a diagnostic on stderr at each of `positions` whose text contains `reason`;
-/// - `page` differs from `old` only in `lifts` (nothing if empty);
+/// - the bad page differs from `page` only in `lifts` (nothing if empty);
 /// - the good page is lifted;
 /// - no stored object and no manifest line carries `forbidden` bytes or `forbidden_name`.
 #[track_caller]
-fn assert_refused(
+fn sync_refused(
     site: &Site,
-    run: &Run,
+    page: &str,
+    lifts: &[Lift],
     positions: &[&str],
     reason: &str,
-    page: (&str, &[u8], &[Lift]),
     forbidden: &[u8],
     forbidden_name: &str,
-) {
+) -> Run {
+    site.write(BAD_PAGE, page);
+    let run = site.run(&["sync"]);
     run.expect_code(1);
     for pos in positions {
         let line = run.stderr_line(pos);
@@ -66,17 +69,16 @@ fn assert_refused(
             "the message at {pos} should say `{reason}`: {line}"
         );
     }
-    let (rel, old, lifts) = page;
     let store = site.path("store");
     if lifts.is_empty() {
-        assert_same_bytes(old, &site.read(rel), rel);
+        assert_same_bytes(page.as_bytes(), &site.read(BAD_PAGE), BAD_PAGE);
     } else {
         sites::assert_only_destinations_changed(
             site.root(),
             &store,
-            rel,
-            old,
-            &site.read(rel),
+            BAD_PAGE,
+            page.as_bytes(),
+            &site.read(BAD_PAGE),
             lifts,
         );
     }
@@ -93,28 +95,38 @@ fn assert_refused(
         !manifest.contains(forbidden_name),
         "the manifest mentions {forbidden_name}:\n{manifest}"
     );
+    run
+}
+
+/// [`sync_refused`] for a page whose references try to reach `<tmp>/outside.png`, outside the
+/// site root.
+#[track_caller]
+fn sync_escape_refused(site: &Site, page: &str, positions: &[&str], reason: &str) -> Run {
+    sync_refused(
+        site,
+        page,
+        &[],
+        positions,
+        reason,
+        &fixture_bytes("demo/static/images/avatar.png"),
+        "outside.png",
+    )
 }
 
 #[test]
 fn dotdot_escape_to_an_existing_image_outside_the_root_is_refused() {
     let site = site("");
     let page = "# Bad\n\n![x](../../outside.png)\n\n![g](good.png)\n";
-    site.write("content/bad.md", page);
     assert!(
         site.path("content/../../outside.png").is_file(),
         "the escape target exists"
     );
-    let run = site.run(&["sync"]);
-    assert_refused(
+    sync_refused(
         &site,
-        &run,
+        page,
+        &[lift(5, "good.png", "content/good.png")],
         &["content/bad.md:3:6"],
         "leaves the site root",
-        (
-            "content/bad.md",
-            page.as_bytes(),
-            &[lift(5, "good.png", "content/good.png")],
-        ),
         &fixture_bytes("demo/static/images/avatar.png"),
         "outside.png",
     );
@@ -129,33 +141,18 @@ fn dotdot_escape_to_an_existing_image_outside_the_root_is_refused() {
 fn dotdot_escape_from_a_site_absolute_path_is_refused() {
     let site = site("");
     let page = "![x](/../../outside.png)\n";
-    site.write("content/bad.md", page);
-    let run = site.run(&["sync"]);
-    assert_refused(
-        &site,
-        &run,
-        &["content/bad.md:1:6"],
-        "outside.png",
-        ("content/bad.md", page.as_bytes(), &[]),
-        &fixture_bytes("demo/static/images/avatar.png"),
-        "outside.png",
-    );
+    sync_escape_refused(&site, page, &["content/bad.md:1:6"], "outside.png");
 }
 
 #[test]
 fn percent_encoded_dotdot_escape_is_refused() {
     let site = site("");
     let page = "![x](%2e%2e/%2e%2e/outside.png)\n\n![y](%2E%2E%2F%2E%2E%2Foutside.png)\n";
-    site.write("content/bad.md", page);
-    let run = site.run(&["sync"]);
-    assert_refused(
+    sync_escape_refused(
         &site,
-        &run,
+        page,
         &["content/bad.md:1:6", "content/bad.md:3:6"],
         "leaves the site root",
-        ("content/bad.md", page.as_bytes(), &[]),
-        &fixture_bytes("demo/static/images/avatar.png"),
-        "outside.png",
     );
 }
 
@@ -168,20 +165,15 @@ fn absolute_filesystem_paths_are_not_uploaded() {
         outside.display(),
         outside.display()
     );
-    site.write("content/bad.md", &page);
-    let run = site.run(&["sync"]);
-    assert_refused(
+    let run = sync_escape_refused(
         &site,
-        &run,
+        &page,
         &[
             "content/bad.md:1:6",
             "content/bad.md:3:6",
             "content/bad.md:5:6",
         ],
         "error",
-        ("content/bad.md", page.as_bytes(), &[]),
-        &fixture_bytes("demo/static/images/avatar.png"),
-        "outside.png",
     );
     if let Ok(passwd) = std::fs::read("/etc/passwd") {
         assert!(snapshot(&site.path("store"))
@@ -206,14 +198,12 @@ fn symlink_inside_the_root_to_an_image_outside_is_refused() {
     );
     symlink(&site.outside("photos"), &site.path("content/photos"));
     let page = "![a](link.png)\n\n![b](photos/pic.png)\n";
-    site.write("content/bad.md", page);
-    let run = site.run(&["sync"]);
-    assert_refused(
+    sync_refused(
         &site,
-        &run,
+        page,
+        &[],
         &["content/bad.md:1:6", "content/bad.md:3:6"],
         "outside the site root",
-        ("content/bad.md", page.as_bytes(), &[]),
         &fixture_bytes("demo/static/images/avatar.png"),
         "pic.png",
     );
@@ -251,14 +241,12 @@ fn text_file_named_png_is_not_uploaded() {
     site.write("content/fake.png", "this is not a picture\n");
     site.write("content/notes.jpg", "<html><body>hello</body></html>\n");
     let page = "![a](fake.png)\n<img src=\"notes.jpg\">\n";
-    site.write("content/bad.md", page);
-    let run = site.run(&["sync"]);
-    assert_refused(
+    sync_refused(
         &site,
-        &run,
+        page,
+        &[],
         &["content/bad.md:1:6", "content/bad.md:2:11"],
         "not an image",
-        ("content/bad.md", page.as_bytes(), &[]),
         b"this is not a picture\n",
         "fake.png",
     );
@@ -279,14 +267,12 @@ fn image_over_max_size_is_not_uploaded() {
     assert!(big.len() > 500);
     site.write("content/big.jpg", &big);
     let page = "![big](big.jpg)\n";
-    site.write("content/bad.md", page);
-    let run = site.run(&["sync"]);
-    assert_refused(
+    sync_refused(
         &site,
-        &run,
+        page,
+        &[],
         &["content/bad.md:1:8"],
         "max_size",
-        ("content/bad.md", page.as_bytes(), &[]),
         &big,
         "big.jpg",
     );
@@ -351,18 +337,12 @@ fn twenty_megabyte_single_line_page_finishes_and_only_its_destination_changes() 
 fn missing_image_is_reported_and_other_pages_are_lifted() {
     let site = site("");
     let page = "text\n\n  ![gone](gone.png) and ![g](good.png)\n";
-    site.write("content/bad.md", page);
-    let run = site.run(&["sync"]);
-    assert_refused(
+    sync_refused(
         &site,
-        &run,
+        page,
+        &[lift(3, "good.png", "content/good.png")],
         &["content/bad.md:3:11"],
         "not found",
-        (
-            "content/bad.md",
-            page.as_bytes(),
-            &[lift(3, "good.png", "content/good.png")],
-        ),
         b"",
         "gone.png",
     );
@@ -372,20 +352,15 @@ fn missing_image_is_reported_and_other_pages_are_lifted() {
 fn escapes_in_html_front_matter_shortcodes_and_backslashes_are_refused_too() {
     let site = site("");
     let page = "---\nimage: ../../outside.png\n---\n\n<img src=\"../../outside.png\">\n\n{{< figure src=\"../../outside.png\" >}}\n\n![b](..\\..\\outside.png)\n";
-    site.write("content/bad.md", page);
-    let run = site.run(&["sync"]);
-    assert_refused(
+    let run = sync_escape_refused(
         &site,
-        &run,
+        page,
         &[
             "content/bad.md:2:8",
             "content/bad.md:5:11",
             "content/bad.md:7:17",
         ],
         "leaves the site root",
-        ("content/bad.md", page.as_bytes(), &[]),
-        &fixture_bytes("demo/static/images/avatar.png"),
-        "outside.png",
     );
     let line = run.stderr_line("content/bad.md:9:6");
     assert!(line.contains("refused"), "{line}");

@@ -1,6 +1,8 @@
 //! Object keys from the key template: collisions between different files, identical files
 //! sharing one object, and overwriting under a key without the hash.
 
+use std::path::PathBuf;
+
 use crate::sites::{self, lift};
 use crate::support::*;
 
@@ -24,6 +26,21 @@ fn two_x_png(key: &str) -> Site {
 }
 
 const PAGE: &str = "![a](a/x.png)\n\n![b](b/x.png)\n\n![ok](ok.jpg)\n";
+
+/// `content/p.md` showing `content/x.png` (the demo avatar), with key `key`, synced once into
+/// the out tree `<tmp>/out`, which is returned.
+fn one_x_png_synced_out(key: &str) -> (Site, PathBuf) {
+    let site = Site::empty(&format!("key: \"{key}\"\n"));
+    site.write(
+        "content/x.png",
+        fixture_bytes("demo/static/images/avatar.png"),
+    );
+    site.write("content/p.md", "![x](x.png)\n");
+    let out = site.outside("out");
+    site.run(&["sync", "--out", out.to_str().unwrap()])
+        .expect_code(0);
+    (site, out)
+}
 
 #[test]
 fn two_files_on_one_key_are_an_error_naming_both_and_neither_is_uploaded() {
@@ -90,15 +107,8 @@ fn identical_files_with_the_same_name_share_one_object() {
 
 #[test]
 fn changed_image_under_a_key_without_hash_overwrites_the_object_with_a_warning() {
-    let site = Site::empty("key: \"img/{fileName}.{extName}\"\n");
-    site.write(
-        "content/x.png",
-        fixture_bytes("demo/static/images/avatar.png"),
-    );
-    site.write("content/p.md", "![x](x.png)\n");
-    let out = site.outside("out");
+    let (site, out) = one_x_png_synced_out("img/{fileName}.{extName}");
     let out_arg = out.to_str().unwrap();
-    site.run(&["sync", "--out", out_arg]).expect_code(0);
     let new_bytes = fixture_bytes("hugo/static/img/diagram.png");
     site.write("content/x.png", &new_bytes);
     let run = site.run(&["sync", "--out", out_arg]);
@@ -131,15 +141,8 @@ fn changed_image_under_a_key_without_hash_overwrites_the_object_with_a_warning()
 
 #[test]
 fn picgo_style_dated_key_keeps_its_date_on_later_runs() {
-    let site = Site::empty("key: \"{year}/{month}/{fileName}.{extName}\"\n");
-    site.write(
-        "content/x.png",
-        fixture_bytes("demo/static/images/avatar.png"),
-    );
-    site.write("content/p.md", "![x](x.png)\n");
-    let out = site.outside("out");
+    let (site, out) = one_x_png_synced_out("{year}/{month}/{fileName}.{extName}");
     let out_arg = out.to_str().unwrap();
-    site.run(&["sync", "--out", out_arg]).expect_code(0);
     let page = std::fs::read_to_string(out.join("content/p.md")).unwrap();
     let key = page
         .trim_end()

@@ -2,10 +2,8 @@
 //! a small one) into a temporary folder, runs the built binary there, and checks what a user
 //! would check — exit code, messages, the pages, the store folder and the manifest.
 
-#[cfg(unix)]
-#[path = "../support/pty.rs"]
-mod pty;
 mod sites;
+#[path = "../support/mod.rs"]
 mod support;
 
 mod check;

@@ -6,21 +6,13 @@ use std::collections::BTreeSet;
 use crate::sites;
 use crate::support::*;
 
-/// The entry lines of a manifest (comments skipped), split into their tab-separated fields.
-fn entries(text: &str) -> Vec<Vec<String>> {
-    text.lines()
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(|l| l.split('\t').map(str::to_string).collect())
-        .collect()
-}
-
 #[test]
 fn manifest_lists_one_sorted_line_per_object() {
     let spec = sites::hugo();
     let site = Site::fixture("hugo");
     site.run(&["sync"]).expect_code(1);
     let text = site.read_string("imglift.lock");
-    let rows = entries(&text);
+    let rows = manifest_entries(&text);
     let stored = sites::store_keys(&site.path(spec.store));
     assert_eq!(rows.len(), spec.objects, "{text}");
 
@@ -103,7 +95,7 @@ fn dir_target_trusts_the_manifest_so_a_deleted_object_is_not_uploaded_again() {
     let out = site.outside("out");
     let out_arg = out.to_str().unwrap();
     site.run(&["sync", "--out", out_arg]).expect_code(0);
-    let key = entries(&site.read_string("imglift.lock"))
+    let key = manifest_entries(&site.read_string("imglift.lock"))
         .into_iter()
         .find(|r| r[0].ends_with("/hero.jpg"))
         .unwrap()[0]

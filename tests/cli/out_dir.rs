@@ -68,22 +68,8 @@ fn out_dir_mirrors_the_content_root_and_leaves_the_pages_untouched() {
 
     // The site itself: only the manifest, the cache and the store are new; no page changed.
     let after = site.snapshot(".");
-    for (path, state) in &before {
-        assert_same_bytes(
-            &state.bytes,
-            &after[path].bytes,
-            &path.display().to_string(),
-        );
-    }
-    for path in after.keys().filter(|p| !before.contains_key(*p)) {
-        assert!(
-            path == Path::new("imglift.lock")
-                || path == Path::new(".imglift-cache")
-                || path.starts_with(spec.store),
-            "unexpected new file {}",
-            path.display()
-        );
-    }
+    assert_bytes_kept(&before, &after);
+    sites::assert_only_imglift_files_added(&before, &after, spec.store);
     assert_out_tree(&site, &spec, &out, &["content"]);
     // Images of page bundles are copied next to the rewritten page, as the generator expects.
     assert!(out.join("content/posts/trip/beach.png").is_file());
@@ -190,15 +176,19 @@ fn changed_image_gets_a_new_key_in_the_out_tree() {
     let out = site.outside("out");
     let out_arg = out.to_str().unwrap();
     let page = spec.page("content/posts/sourdough/index.md");
+    // The page's copy in the out tree differs from the page only in its lifts.
+    let lifted_in_out = || {
+        sites::assert_only_destinations_changed(
+            site.root(),
+            &site.path(spec.store),
+            page.page,
+            &site.read(page.page),
+            &std::fs::read(out.join(page.page)).unwrap(),
+            &page.lifts,
+        )
+    };
     site.run(&["sync", "--out", out_arg]).expect_code(0);
-    let old_keys = sites::assert_only_destinations_changed(
-        site.root(),
-        &site.path(spec.store),
-        page.page,
-        &site.read(page.page),
-        &std::fs::read(out.join(page.page)).unwrap(),
-        &page.lifts,
-    );
+    let old_keys = lifted_in_out();
 
     // Same name, new bytes.
     let new_bytes = fixture_bytes("hugo/content/posts/trip/beach.png");
@@ -209,14 +199,7 @@ fn changed_image_gets_a_new_key_in_the_out_tree() {
     assert!(run.stderr.contains(" 1 uploaded"), "{}", run.dump());
 
     // The walk checks that the new key's object holds the new bytes.
-    let new_keys = sites::assert_only_destinations_changed(
-        site.root(),
-        &site.path(spec.store),
-        page.page,
-        &site.read(page.page),
-        &std::fs::read(out.join(page.page)).unwrap(),
-        &page.lifts,
-    );
+    let new_keys = lifted_in_out();
     let crumb = |keys: &[sites::Lifted]| keys[2].key.clone();
     assert_ne!(
         crumb(&old_keys),

@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use crate::support::{assert_same_bytes, percent_decode, PUBLIC_URL};
+use crate::support::{assert_same_bytes, percent_decode, Site, Tree, PUBLIC_URL};
 
 /// One destination that `sync` must lift.
 #[derive(Debug, Clone)]
@@ -420,6 +420,41 @@ pub fn assert_only_destinations_changed(
         &format!("{page}: bytes after the last lifted destination"),
     );
     found
+}
+
+/// [`assert_only_destinations_changed`] for `page` of `site` now against its bytes in the
+/// snapshot `before`, with the store `<root>/<store>`.
+#[track_caller]
+pub fn assert_lifted_since(
+    site: &Site,
+    store: &str,
+    before: &Tree,
+    page: &str,
+    lifts: &[Lift],
+) -> Vec<Lifted> {
+    assert_only_destinations_changed(
+        site.root(),
+        &site.path(store),
+        page,
+        &before[Path::new(page)].bytes,
+        &site.read(page),
+        lifts,
+    )
+}
+
+/// The only files a run may add to a site: the manifest, the stat cache and the store's
+/// objects.
+#[track_caller]
+pub fn assert_only_imglift_files_added(before: &Tree, after: &Tree, store: &str) {
+    for path in after.keys().filter(|p| !before.contains_key(*p)) {
+        assert!(
+            path == Path::new("imglift.lock")
+                || path == Path::new(".imglift-cache")
+                || path.starts_with(store),
+            "the run wrote an unexpected file {}",
+            path.display()
+        );
+    }
 }
 
 /// Object keys in a local-folder store (`<hex>/<name>`), sorted.

@@ -57,30 +57,17 @@ fn sync_fixture_in_place(spec: &SiteSpec) -> (Site, Tree, Run) {
     // Every other file is untouched; the only new files are the manifest, the stat cache and
     // the store.
     let pages: BTreeSet<&Path> = spec.pages.iter().map(|p| Path::new(p.page)).collect();
-    for (path, state) in &before {
-        if pages.contains(path.as_path()) {
-            continue;
-        }
-        let now = after
-            .get(path)
-            .unwrap_or_else(|| panic!("{} was removed", path.display()));
-        assert_same_bytes(&state.bytes, &now.bytes, &path.display().to_string());
-    }
+    assert_bytes_kept(
+        before.iter().filter(|(p, _)| !pages.contains(p.as_path())),
+        &after,
+    );
     for page in &spec.untouched {
         assert!(
             before.contains_key(Path::new(page)),
             "{page} is in the fixture"
         );
     }
-    for path in after.keys().filter(|p| !before.contains_key(*p)) {
-        assert!(
-            path == Path::new("imglift.lock")
-                || path == Path::new(".imglift-cache")
-                || path.starts_with(spec.store),
-            "sync wrote an unexpected file {}",
-            path.display()
-        );
-    }
+    sites::assert_only_imglift_files_added(&before, &after, spec.store);
 
     // Broken references: reported with file:line:col naming the destination, left as written.
     for (page, pos, dest) in &spec.broken {
@@ -264,14 +251,7 @@ fn sync_with_a_path_rewrites_only_that_page() {
     site.run(&["sync", "content/posts/hello-world.md"])
         .expect_code(0);
     let page = spec.page("content/posts/hello-world.md");
-    let lifted = sites::assert_only_destinations_changed(
-        site.root(),
-        &site.path(spec.store),
-        page.page,
-        &before[Path::new(page.page)].bytes,
-        &site.read(page.page),
-        &page.lifts,
-    );
+    let lifted = sites::assert_lifted_since(&site, spec.store, &before, page.page, &page.lifts);
     assert_eq!(
         sites::store_keys(&site.path(spec.store)),
         lifted.into_iter().map(|l| l.key).collect()

@@ -9,8 +9,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use crate::pty::{self, comparable, piped_lines, PtyRun};
-use crate::support::{fixture_bytes, Site};
+use crate::support::pty::{self, comparable, piped_lines, PtyRun};
+use crate::support::{fixture_bytes, imglift_command, Site};
 
 const DEADLINE: Duration = Duration::from_secs(90);
 
@@ -23,16 +23,8 @@ fn on_terminal(site: &Site, args: &[&str], env: &[(&str, &str)]) -> PtyRun {
 }
 
 fn imglift(root: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_imglift"));
-    cmd.args(args)
-        .current_dir(root)
-        .env_remove("GITHUB_ACTIONS");
-    for (key, _) in std::env::vars_os() {
-        let k = key.to_string_lossy();
-        if k.starts_with("IMGLIFT_") || k.starts_with("AWS_") {
-            cmd.env_remove(&key);
-        }
-    }
+    let mut cmd = imglift_command(root);
+    cmd.args(args);
     cmd
 }
 

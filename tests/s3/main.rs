@@ -3,101 +3,72 @@
 //! Each test starts its own server, copies the demo blog into a temp folder with an
 //! `imglift.yaml` that points at it, and runs the real `imglift` binary.
 
-#[cfg(unix)]
-#[path = "../support/pty.rs"]
-mod pty;
 mod server;
+#[path = "../support/mod.rs"]
+mod support;
 #[cfg(unix)]
 mod terminal;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use server::{Fault, TestS3, ACCESS_KEY, SECRET_KEY};
+use support::{percent_decode_lossy, Run, Site, PUBLIC_URL};
 
 const BUCKET: &str = "blog";
-const PUBLIC: &str = "https://img.example.com";
 
-struct Site {
-    _tmp: tempfile::TempDir,
-    root: PathBuf,
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.unwrap();
-        let dest = to.join(entry.path().strip_prefix(from).unwrap());
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&dest).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &dest).unwrap();
-        }
-    }
-}
-
-impl Site {
+/// What these tests do with a [`Site`] beyond the shared support.
+trait S3Site: Sized {
     /// The demo blog, configured for the server's bucket.
+    fn demo(s3: &TestS3, extra: &str) -> Self;
+    /// `imglift ARGS` with the server's access key and this secret.
+    fn run_with_secret(&self, args: &[&str], secret: &str) -> Run;
+    /// `imglift sync ARGS` with the right credentials.
+    fn sync(&self, args: &[&str]) -> Run;
+    /// Every Markdown page, by path relative to the root.
+    fn pages(&self) -> BTreeMap<String, String>;
+    /// The manifest's entries: key → (blake3, source).
+    fn manifest(&self) -> BTreeMap<String, (String, String)>;
+}
+
+impl S3Site for Site {
     fn demo(s3: &TestS3, extra: &str) -> Site {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().join("blog");
-        copy_dir(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo"),
-            &root,
-        );
-        std::fs::write(
-            root.join("imglift.yaml"),
+        let site = Site::fixture("demo");
+        site.write(
+            "imglift.yaml",
             format!(
-                "content: [content]\nstatic: [static]\npublic_url: {PUBLIC}\nfront_matter: [image]\n\
+                "content: [content]\nstatic: [static]\npublic_url: {PUBLIC_URL}\nfront_matter: [image]\n\
                  target:\n  s3:\n    bucket: {BUCKET}\n    endpoint: {}\n{extra}",
                 s3.endpoint
             ),
+        );
+        site
+    }
+
+    fn run_with_secret(&self, args: &[&str], secret: &str) -> Run {
+        self.run_env(
+            args,
+            &[
+                ("IMGLIFT_ACCESS_KEY_ID", ACCESS_KEY),
+                ("IMGLIFT_SECRET_ACCESS_KEY", secret),
+            ],
         )
-        .unwrap();
-        Site { _tmp: tmp, root }
     }
 
-    fn run(&self, args: &[&str], secret: &str) -> Output {
-        self.command(args)
-            .env("IMGLIFT_ACCESS_KEY_ID", ACCESS_KEY)
-            .env("IMGLIFT_SECRET_ACCESS_KEY", secret)
-            .output()
-            .unwrap()
-    }
-
-    /// The binary in the site's folder, with no credentials in its environment.
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_imglift"));
-        cmd.args(args).current_dir(&self.root);
-        for var in [
-            "IMGLIFT_ACCESS_KEY_ID",
-            "IMGLIFT_SECRET_ACCESS_KEY",
-            "AWS_ACCESS_KEY_ID",
-            "AWS_SECRET_ACCESS_KEY",
-            "AWS_SESSION_TOKEN",
-            "GITHUB_ACTIONS",
-        ] {
-            cmd.env_remove(var);
-        }
-        cmd
-    }
-
-    fn sync(&self, args: &[&str]) -> Output {
+    fn sync(&self, args: &[&str]) -> Run {
         let mut all = vec!["sync"];
         all.extend_from_slice(args);
-        self.run(&all, SECRET_KEY)
+        self.run_with_secret(&all, SECRET_KEY)
     }
 
-    /// Every Markdown page, by path relative to the root.
     fn pages(&self) -> BTreeMap<String, String> {
-        walkdir::WalkDir::new(self.root.join("content"))
+        walkdir::WalkDir::new(self.path("content"))
             .into_iter()
             .filter_map(Result::ok)
             .filter(|e| e.path().extension().is_some_and(|x| x == "md"))
             .map(|e| {
                 let rel = e
                     .path()
-                    .strip_prefix(&self.root)
+                    .strip_prefix(self.root())
                     .unwrap()
                     .to_string_lossy()
                     .into_owned();
@@ -106,38 +77,23 @@ impl Site {
             .collect()
     }
 
-    /// The manifest's entries: key → (blake3, source).
     fn manifest(&self) -> BTreeMap<String, (String, String)> {
-        let text = std::fs::read_to_string(self.root.join("imglift.lock")).unwrap_or_default();
-        text.lines()
-            .filter(|l| !l.starts_with('#') && !l.is_empty())
-            .map(|l| {
-                let f: Vec<&str> = l.split('\t').collect();
-                (f[0].to_string(), (f[1].to_string(), f[4].to_string()))
-            })
+        self.manifest_entries()
+            .into_iter()
+            .map(|f| (f[0].clone(), (f[1].clone(), f[4].clone())))
             .collect()
     }
 }
 
-fn code(out: &Output) -> i32 {
-    out.status.code().unwrap_or(-1)
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 /// The public URLs in a page, as keys.
 fn keys_in(text: &str) -> Vec<String> {
-    text.match_indices(PUBLIC)
+    text.match_indices(PUBLIC_URL)
         .map(|(i, _)| {
-            let rest = &text[i + PUBLIC.len() + 1..];
+            let rest = &text[i + PUBLIC_URL.len() + 1..];
             let end = rest
                 .find(|c: char| c.is_whitespace() || matches!(c, ')' | '"' | '\'' | '>' | ','))
                 .unwrap_or(rest.len());
-            percent_encoding::percent_decode_str(&rest[..end])
-                .decode_utf8_lossy()
-                .into_owned()
+            percent_decode_lossy(&rest[..end])
         })
         .collect()
 }
@@ -178,16 +134,12 @@ fn full_sync_stores_every_object_with_bytes_type_and_cache_control() {
     let s3 = start();
     let site = Site::demo(&s3, "");
     let out = site.sync(&[]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    out.expect_code(0);
     let manifest = site.manifest();
     assert_eq!(manifest.len(), 7);
     for (key, (hash, source)) in &manifest {
         let stored = std::fs::read(s3.object_path(BUCKET, key)).unwrap();
-        assert_eq!(
-            stored,
-            std::fs::read(site.root.join(source)).unwrap(),
-            "{key}"
-        );
+        assert_eq!(stored, std::fs::read(site.path(source)).unwrap(), "{key}");
         assert_eq!(blake3::hash(&stored).to_hex().as_str(), hash);
         let h = head(&s3, key);
         let expected_type = match key.rsplit('.').next().unwrap() {
@@ -227,7 +179,7 @@ fn full_sync_stores_every_object_with_bytes_type_and_cache_control() {
 fn puts_are_signed_with_content_md5_and_carry_no_acl_or_checksum_headers() {
     let s3 = start();
     let site = Site::demo(&s3, "");
-    assert_eq!(code(&site.sync(&[])), 0);
+    site.sync(&[]).expect_code(0);
     let puts = puts(&s3);
     assert_eq!(puts.len(), 7);
     for put in puts {
@@ -264,7 +216,7 @@ fn puts_are_signed_with_content_md5_and_carry_no_acl_or_checksum_headers() {
 fn acl_is_sent_only_when_configured() {
     let s3 = start();
     let site = Site::demo(&s3, "    acl: public-read\n");
-    assert_eq!(code(&site.sync(&[])), 0);
+    site.sync(&[]).expect_code(0);
     let puts = puts(&s3);
     assert!(puts.iter().all(|p| p
         .headers
@@ -276,25 +228,25 @@ fn acl_is_sent_only_when_configured() {
 fn second_run_sends_no_request() {
     let s3 = start();
     let site = Site::demo(&s3, "");
-    let out_dir = site.root.join("../build");
+    let out_dir = site.path("../build");
     let out_arg = out_dir.to_str().unwrap();
-    assert_eq!(code(&site.sync(&["--out", out_arg])), 0);
+    site.sync(&["--out", out_arg]).expect_code(0);
     s3.stats.reset();
     // The sources still reference local files; the manifest knows every object.
     let out = site.sync(&["--out", out_arg]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    out.expect_code(0);
     assert_eq!(
         s3.stats.requests.load(std::sync::atomic::Ordering::SeqCst),
         0
     );
-    assert!(stderr(&out).contains("0 uploaded"), "{}", stderr(&out));
+    assert!(out.stderr.contains("0 uploaded"), "{}", out.stderr);
     // In place, twice: the second run finds only public URLs.
-    assert_eq!(code(&site.sync(&[])), 0);
+    site.sync(&[]).expect_code(0);
     assert_eq!(
         s3.stats.requests.load(std::sync::atomic::Ordering::SeqCst),
         0
     );
-    assert_eq!(code(&site.sync(&[])), 0);
+    site.sync(&[]).expect_code(0);
     assert_eq!(
         s3.stats.requests.load(std::sync::atomic::Ordering::SeqCst),
         0
@@ -305,19 +257,16 @@ fn second_run_sends_no_request() {
 fn without_the_manifest_heads_find_the_objects_and_nothing_is_put_again() {
     let s3 = start();
     let site = Site::demo(&s3, "");
-    let out_arg = site.root.join("../build").to_string_lossy().into_owned();
-    assert_eq!(code(&site.sync(&["--out", &out_arg])), 0);
-    let manifest = std::fs::read(site.root.join("imglift.lock")).unwrap();
-    std::fs::remove_file(site.root.join("imglift.lock")).unwrap();
+    let out_arg = site.path("../build").to_string_lossy().into_owned();
+    site.sync(&["--out", &out_arg]).expect_code(0);
+    let manifest = std::fs::read(site.path("imglift.lock")).unwrap();
+    std::fs::remove_file(site.path("imglift.lock")).unwrap();
     s3.stats.reset();
     let out = site.sync(&["--out", &out_arg]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    out.expect_code(0);
     assert_eq!(s3.stats.count("PUT"), 0);
     assert_eq!(s3.stats.count("HEAD"), 7);
-    assert_eq!(
-        std::fs::read(site.root.join("imglift.lock")).unwrap(),
-        manifest
-    );
+    assert_eq!(std::fs::read(site.path("imglift.lock")).unwrap(), manifest);
 }
 
 #[test]
@@ -326,13 +275,13 @@ fn wrong_credentials_fail_fast_rewrite_nothing_and_never_echo_the_secret() {
     let site = Site::demo(&s3, "");
     let before = site.pages();
     let wrong = "WRONGsecretWRONGsecretWRONG";
-    let out = site.run(&["sync", "-j", "1", "--format", "json"], wrong);
-    assert_eq!(code(&out), 3, "{}", stderr(&out));
-    let err = stderr(&out);
+    let out = site.run_with_secret(&["sync", "-j", "1", "--format", "json"], wrong);
+    out.expect_code(3);
+    let err = &out.stderr;
     assert!(err.contains("refused these credentials"), "{err}");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = &out.stdout;
     assert!(!err.contains(wrong) && !stdout.contains(wrong));
-    serde_json::from_str::<serde_json::Value>(&stdout).expect("stdout stays JSON");
+    serde_json::from_str::<serde_json::Value>(stdout).expect("stdout stays JSON");
     // Fail fast: the first refusal stops the run.
     assert_eq!(
         s3.stats.requests.load(std::sync::atomic::Ordering::SeqCst),
@@ -347,20 +296,20 @@ fn missing_credentials_are_a_configuration_error_only_when_something_must_be_sen
     let s3 = start();
     let site = Site::demo(&s3, "");
     let requests = || s3.stats.requests.load(std::sync::atomic::Ordering::SeqCst);
-    let out = site.command(&["sync"]).output().unwrap();
-    assert_eq!(code(&out), 2);
-    assert!(stderr(&out).contains("IMGLIFT_SECRET_ACCESS_KEY"));
+    let out = site.run(&["sync"]);
+    out.expect_code(2);
+    assert!(out.stderr.contains("IMGLIFT_SECRET_ACCESS_KEY"));
     assert_eq!(requests(), 0);
     // A dry run needs no credentials and sends nothing.
-    let dry = site.command(&["sync", "--dry-run"]).output().unwrap();
-    assert_eq!(code(&dry), 0, "{}", stderr(&dry));
+    let dry = site.run(&["sync", "--dry-run"]);
+    dry.expect_code(0);
     assert_eq!(requests(), 0);
     // Nor does a run whose images the manifest knows (a contributor's pre-commit hook).
-    let out_arg = site.root.join("../build").to_string_lossy().into_owned();
-    assert_eq!(code(&site.sync(&["--out", &out_arg])), 0);
+    let out_arg = site.path("../build").to_string_lossy().into_owned();
+    site.sync(&["--out", &out_arg]).expect_code(0);
     let sent = requests();
-    let known = site.command(&["sync", "--out", &out_arg]).output().unwrap();
-    assert_eq!(code(&known), 0, "{}", stderr(&known));
+    let known = site.run(&["sync", "--out", &out_arg]);
+    known.expect_code(0);
     assert_eq!(requests(), sent);
 }
 
@@ -375,7 +324,7 @@ fn flaky_server_still_ends_with_every_reference_stored() {
         .fail_next(2, Some(hyper::Method::HEAD), Fault::Status(500));
     s3.stats.fail_next(2, Some(hyper::Method::PUT), Fault::Drop);
     let out = site.sync(&["-j", "4"]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    out.expect_code(0);
     let faults = s3.stats.seen().iter().filter(|s| s.fault.is_some()).count();
     assert!(faults >= 4, "only {faults} faults were injected");
     for (page, text) in site.pages() {
@@ -394,8 +343,8 @@ fn an_object_that_keeps_failing_stays_local_is_reported_and_the_next_run_finishe
     let site = Site::demo(&s3, "");
     s3.stats.fail_key("hero.jpg", Fault::Status(500));
     let out = site.sync(&["-j", "4"]);
-    assert_eq!(code(&out), 3, "{}", stderr(&out));
-    let err = stderr(&out);
+    out.expect_code(3);
+    let err = &out.stderr;
     assert!(
         err.contains("static/images/hero.jpg") && err.contains("HTTP 500"),
         "{err}"
@@ -410,7 +359,7 @@ fn an_object_that_keeps_failing_stays_local_is_reported_and_the_next_run_finishe
 
     s3.stats.clear_faults();
     let again = site.sync(&[]);
-    assert_eq!(code(&again), 0, "{}", stderr(&again));
+    again.expect_code(0);
     assert!(!site.pages()["content/posts/hello-world.md"].contains("/images/hero.jpg"));
     assert_eq!(site.manifest().len(), 7);
 }
@@ -441,7 +390,7 @@ fn a_killed_run_leaves_no_torn_file_and_the_next_run_converges() {
     child.wait().unwrap();
     // Every page is as it was (pages are written only after the uploads), nothing is torn.
     assert_eq!(site.pages(), before);
-    let lock = site.root.join("imglift.lock");
+    let lock = site.path("imglift.lock");
     if lock.exists() {
         let text = std::fs::read_to_string(&lock).unwrap();
         assert!(text.starts_with("# imglift.lock"), "{text}");
@@ -449,7 +398,7 @@ fn a_killed_run_leaves_no_torn_file_and_the_next_run_converges() {
 
     s3.stats.delay(0);
     let out = site.sync(&[]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    out.expect_code(0);
     let manifest = site.manifest();
     assert_eq!(manifest.len(), 7);
     for (page, text) in site.pages() {
@@ -467,8 +416,8 @@ fn a_killed_run_leaves_no_torn_file_and_the_next_run_converges() {
 fn many_new_images_are_checked_with_one_listing_instead_of_a_head_each() {
     let s3 = start();
     let site = Site::demo(&s3, "");
-    let png = std::fs::read(site.root.join("static/images/avatar.png")).unwrap();
-    let dir = site.root.join("content/posts/many");
+    let png = std::fs::read(site.path("static/images/avatar.png")).unwrap();
+    let dir = site.path("content/posts/many");
     std::fs::create_dir_all(&dir).unwrap();
     let mut page = String::from("# Many\n\n");
     for i in 0..40 {
@@ -480,19 +429,19 @@ fn many_new_images_are_checked_with_one_listing_instead_of_a_head_each() {
     }
     std::fs::write(dir.join("index.md"), page).unwrap();
     // Two objects are already in the bucket (from an earlier run whose manifest was lost).
-    let out_arg = site.root.join("../build").to_string_lossy().into_owned();
+    let out_arg = site.path("../build").to_string_lossy().into_owned();
     let first = site.sync(&["--out", &out_arg, "content/posts/hello-world.md"]);
-    assert_eq!(code(&first), 0, "{}", stderr(&first));
-    std::fs::remove_file(site.root.join("imglift.lock")).unwrap();
+    first.expect_code(0);
+    std::fs::remove_file(site.path("imglift.lock")).unwrap();
     s3.stats.reset();
 
     let out = site.sync(&[]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    out.expect_code(0);
     assert_eq!(s3.stats.count("GET"), 1, "{:?}", s3.stats.by_method());
     // The objects the listing shows are checked with a HEAD; the others are put directly.
     assert_eq!(s3.stats.count("HEAD"), 2, "{:?}", s3.stats.by_method());
     assert_eq!(s3.stats.count("PUT"), 45, "{:?}", s3.stats.by_method());
-    let err = stderr(&out);
+    let err = &out.stderr;
     assert!(
         err.contains("45 uploaded") && err.contains("2 already stored"),
         "{err}"
@@ -505,20 +454,20 @@ fn the_server_refuses_a_put_signed_with_a_wrong_secret() {
     let s3 = start();
     // A fixed-name key: a changed image is overwritten with a PUT and no HEAD before it.
     let site = Site::demo(&s3, "key: \"{fileName}.{extName}\"\n");
-    let out_arg = site.root.join("../build").to_string_lossy().into_owned();
-    assert_eq!(code(&site.sync(&["--out", &out_arg])), 0);
-    let avatar = site.root.join("static/images/avatar.png");
+    let out_arg = site.path("../build").to_string_lossy().into_owned();
+    site.sync(&["--out", &out_arg]).expect_code(0);
+    let avatar = site.path("static/images/avatar.png");
     let mut bytes = std::fs::read(&avatar).unwrap();
     bytes.extend_from_slice(b"changed");
     std::fs::write(&avatar, bytes).unwrap();
     s3.stats.reset();
-    let out = site.run(&["sync", "--out", &out_arg], "WRONGsecretWRONGsecretWRONG");
-    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    let out = site.run_with_secret(&["sync", "--out", &out_arg], "WRONGsecretWRONGsecretWRONG");
+    out.expect_code(3);
     assert_eq!(s3.stats.by_method(), [("PUT".to_string(), 1)].into());
     assert!(
-        stderr(&out).contains("refused these credentials"),
+        out.stderr.contains("refused these credentials"),
         "{}",
-        stderr(&out)
+        out.stderr
     );
     // The object keeps its old bytes.
     let stored = std::fs::read(s3.object_path(BUCKET, "avatar.png")).unwrap();

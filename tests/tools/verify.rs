@@ -124,7 +124,7 @@ fn serve(
     let head = String::from_utf8_lossy(&head).into_owned();
     let mut parts = head.split_whitespace();
     let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
-    let key = percent_decode(
+    let key = percent_decode_lossy(
         target
             .split('?')
             .next()
@@ -219,12 +219,11 @@ fn synced_site(tmp: &Path, url: &str, pages: &[(&str, String)]) -> PathBuf {
 /// The object key a page reference was rewritten to, from the manifest (by source file).
 fn key_of(root: &Path, source: &str) -> String {
     let lock = read_string(&root.join("imglift.lock"));
-    lock.lines()
-        .filter(|l| !l.starts_with('#'))
-        .map(|l| l.split('\t').collect::<Vec<_>>())
+    manifest_entries(&lock)
+        .into_iter()
         .find(|f| f[4] == source)
         .unwrap_or_else(|| panic!("{source} not in the manifest:\n{lock}"))[0]
-        .to_string()
+        .clone()
 }
 
 /// A server for `<tmp>/site/store`, started before the site exists (the site's URL needs its
@@ -460,7 +459,7 @@ fn verify_keeps_at_most_concurrency_requests_in_flight() {
 #[cfg(unix)]
 #[test]
 fn verify_on_a_terminal_ends_with_the_summary_and_no_bar_left() {
-    use crate::pty::{self, comparable, piped_lines};
+    use crate::support::pty::{self, comparable, piped_lines};
 
     let tmp = tempfile::tempdir().unwrap();
     let server = server_for(tmp.path(), Duration::from_millis(300));
@@ -475,7 +474,7 @@ fn verify_on_a_terminal_ends_with_the_summary_and_no_bar_left() {
     let missing = key_of(&root, "static/img/2.gif");
     std::fs::remove_file(root.join("store").join(&missing)).unwrap();
     for jobs in ["1", "4"] {
-        let mut cmd = imglift(&root);
+        let mut cmd = imglift_command(&root);
         cmd.args(["verify", "-j", jobs])
             .env("TERM", "xterm-256color")
             .env_remove("NO_COLOR");
@@ -483,7 +482,7 @@ fn verify_on_a_terminal_ends_with_the_summary_and_no_bar_left() {
         assert_eq!(run.code, Some(1), "{}", run.dump());
         assert!(run.raw_text().contains("verifying ["), "{}", run.dump());
         run.assert_no_bar_left(&["verifying"]);
-        let mut piped = imglift(&root);
+        let mut piped = imglift_command(&root);
         piped.args(["verify", "-j", jobs]);
         assert_eq!(
             comparable(&run.screen),
