@@ -1,4 +1,4 @@
-//! Errors that stop a run before it starts, and the documented exit codes.
+//! Errors that stop a run, by the area that failed, and the documented exit codes.
 //!
 //! Problems with single pages or images are not errors here: they are recorded in the report
 //! (see `report.rs`) and only decide the exit code, so one bad item never stops the others.
@@ -59,12 +59,26 @@ pub enum ConfigError {
     Invalid { key: &'static str, message: String },
     #[error("{}: {message}", path.display())]
     Path { path: PathBuf, message: String },
-    #[error("manifest {}:{line}: {message}", path.display())]
-    Manifest {
-        path: PathBuf,
-        line: usize,
-        message: String,
-    },
-    #[error("target: {0}")]
-    Target(String),
+}
+
+/// What stops a command before it finishes its work: a configuration or usage error, a damaged
+/// or unwritable manifest, a store or network client that cannot be opened. Each is reported
+/// once, and the exit code is 2 ([`Exit::Usage`]). Problems with single pages or images are
+/// not errors: they are diagnostics in the report.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Manifest(#[from] crate::manifest::ManifestError),
+    #[error(transparent)]
+    Store(#[from] crate::store::OpenError),
+    #[error(transparent)]
+    Net(#[from] crate::net::NetError),
+}
+
+impl Error {
+    pub fn exit(&self) -> Exit {
+        Exit::Usage
+    }
 }

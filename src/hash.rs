@@ -5,14 +5,19 @@
 //! committed, means an unchanged file is not read again. The cache is only an accelerator: a
 //! missing or unreadable cache costs reads, never correctness.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 use rayon::prelude::*;
 
-use crate::manifest::{escape, unescape};
+use crate::config::Config;
+use crate::fs::{escape, rel, unescape};
+use crate::pages::Page;
+use crate::progress::Progress;
+use crate::report::{Diagnostic, Severity};
+use crate::resolve::Resolved;
 
 /// A local image, identified by its content.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +47,17 @@ impl std::fmt::Display for Refusal {
                 write!(f, "is {size} bytes, over the limit of {limit} (max_size)")
             }
             Refusal::Io(e) => write!(f, "cannot be read: {e}"),
+        }
+    }
+}
+
+impl Refusal {
+    /// The diagnostic kind of a reference to a refused file.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Refusal::NotImage => "not_image",
+            Refusal::TooLarge { .. } => "too_large",
+            Refusal::Io(_) => "unreadable",
         }
     }
 }
@@ -166,7 +182,7 @@ impl StatCache {
                 e.mime
             ));
         }
-        crate::rewrite::write_replace(path, text.as_bytes())
+        crate::fs::write_replace(path, text.as_bytes())
     }
 }
 
@@ -175,6 +191,65 @@ fn mtime_ns(meta: &std::fs::Metadata) -> u128 {
         .ok()
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_nanos())
+}
+
+/// What the hash stage hands on: every distinct local image the pages reference, hashed; an
+/// error at each reference to a file that is refused; and the stat cache to save once the run's
+/// results are recorded.
+pub struct Hashed {
+    pub images: Vec<ImageFile>,
+    pub problems: Vec<Diagnostic>,
+    pub cache: StatCache,
+}
+
+/// The hash stage of `sync`: each distinct local file the pages reference, once, with a
+/// progress bar on a terminal.
+pub fn hash_referenced(pages: &[Page], config: &Config) -> Hashed {
+    let mut files: BTreeMap<PathBuf, String> = BTreeMap::new();
+    for (_, resolved) in pages.iter().flat_map(|p| &p.refs) {
+        if let Resolved::Local(p) = resolved {
+            files
+                .entry(p.clone())
+                .or_insert_with(|| rel(&config.root, p));
+        }
+    }
+    let files: Vec<(PathBuf, String)> = files.into_iter().collect();
+    let mut cache = StatCache::load(&config.cache_file);
+    let hashed = {
+        let bar = Progress::new(files.len(), "hashing");
+        hash_all(&files, config.max_size, &mut cache, &|| bar.inc())
+    };
+    let mut images = Vec::new();
+    let mut refused: BTreeMap<PathBuf, Refusal> = BTreeMap::new();
+    for ((path, _), result) in files.iter().zip(hashed) {
+        match result {
+            Ok(img) => images.push(img),
+            Err(why) => {
+                refused.insert(path.clone(), why);
+            }
+        }
+    }
+    let mut problems = Vec::new();
+    for page in pages {
+        for (r, resolved) in &page.refs {
+            let Resolved::Local(p) = resolved else {
+                continue;
+            };
+            if let Some(why) = refused.get(p) {
+                problems.push(page.diag(
+                    r.span.start,
+                    Severity::Error,
+                    why.kind(),
+                    format!("`{}`: {} {why}; not uploaded", r.dest, rel(&config.root, p)),
+                ));
+            }
+        }
+    }
+    Hashed {
+        images,
+        problems,
+        cache,
+    }
 }
 
 /// Sniff and hash each file in parallel. Results are in the order of `files`.

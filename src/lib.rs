@@ -1,44 +1,43 @@
 //! imglift: find every local image a Markdown site references, lift it into an object store,
 //! and rewrite only the URL bytes.
 //!
-//! The pipeline (`pipeline.rs`) sequences the stages, each a module with a typed hand-off:
-//! scan → extract → resolve → hash → plan → upload → rewrite → report. `main.rs` only parses the
-//! command line and calls [`run`].
+//! The stages, each a module with a typed hand-off: scan → extract → resolve (`pages.rs` runs
+//! these three over a site) → hash → plan → upload → rewrite → output → report. The commands in
+//! `commands/` sequence them; `store/` is where objects go; `fs.rs` and `net.rs` hold the
+//! filesystem and network helpers every stage may use. `main.rs` only parses the command line and
+//! calls [`run`].
 
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod fs;
 pub mod hash;
-pub mod init;
 pub mod manifest;
-pub mod pipeline;
+pub mod net;
+pub mod output;
+pub mod pages;
 pub mod plan;
 pub mod progress;
 pub mod report;
 pub mod resolve;
 pub mod rewrite;
 pub mod scan;
-pub mod target;
+pub mod store;
 pub mod upload;
-pub mod verify;
 
 use std::io::Write;
 use std::path::Path;
 
 use clap::CommandFactory;
 use cli::{Cli, Command};
+use commands::{check, init, sync, verify};
 use config::{Config, Overrides};
-use error::{ConfigError, Exit};
-use pipeline::SyncOptions;
+use error::{Error, Exit};
 
 /// Run one command; print its result on `out` and its diagnostics on `err`.
-pub fn run(
-    cli: Cli,
-    cwd: &Path,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> Result<Exit, ConfigError> {
+pub fn run(cli: Cli, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) -> Result<Exit, Error> {
     let overrides = Overrides {
         config: cli.config.clone(),
         public_url: cli.public_url.clone(),
@@ -47,18 +46,18 @@ pub fn run(
     let report = match cli.command {
         Command::Sync(args) => {
             let config = Config::load(cwd, &overrides)?;
-            let opts = SyncOptions {
+            let opts = sync::SyncOptions {
                 paths: args.paths,
                 out: args.out,
                 dry_run: args.dry_run,
             };
-            let connect = || target::from_config(&config, &|k| std::env::var(k).ok());
-            let report = pipeline::sync(&config, cwd, &opts, &connect)?;
+            let connect = || store::from_config(&config, &|k| std::env::var(k).ok());
+            let report = sync::sync(&config, cwd, &opts, &connect)?;
             (report, args.format)
         }
         Command::Check(args) => {
             let config = Config::load(cwd, &overrides)?;
-            (pipeline::check(&config, cwd, &args.paths)?, args.format)
+            (check::check(&config, cwd, &args.paths)?, args.format)
         }
         Command::Verify(args) => {
             let config = Config::load(cwd, &overrides)?;
@@ -78,7 +77,7 @@ pub fn run(
                 generator: args.generator,
                 force: args.force,
             };
-            return init::init(cwd, &opts, out);
+            return Ok(init::init(cwd, &opts, out)?);
         }
         Command::Completions(args) => {
             clap_complete::generate(args.shell, &mut Cli::command(), "imglift", out);

@@ -18,7 +18,7 @@ fn main() -> ExitCode {
         Ok(exit) => ExitCode::from(exit.code()),
         Err(e) => {
             eprintln!("imglift: {e}");
-            ExitCode::from(imglift::error::Exit::Usage.code())
+            ExitCode::from(e.exit().code())
         }
     }
 }

@@ -6,9 +6,32 @@
 //! entry is added only after its upload was confirmed. Losing it costs requests, not correctness.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::error::ConfigError;
+use crate::fs::{escape, unescape};
+use crate::plan::Plan;
+use crate::upload::Outcome;
+
+/// The manifest cannot be read, parsed or written: the run stops before anything is sent.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("manifest {}:{line}: {message}", path.display())]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("{}: cannot write the manifest: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
 
 const HEADER: &str =
     "# imglift.lock: objects already in the store. Written by imglift; commit it.\n\
@@ -32,13 +55,37 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// Record every object the upload stage confirmed (a run's outcomes, in plan order). An
+    /// entry keeps the first source path of an object whose bytes did not change.
+    pub fn record(&mut self, plan: &Plan, outcomes: &[Outcome]) {
+        for (item, outcome) in plan.items.iter().zip(outcomes) {
+            if !outcome.confirmed() {
+                continue;
+            }
+            let source = self
+                .get(&item.key)
+                .filter(|e| e.hash == item.image.hash)
+                .map_or_else(|| item.image.rel.clone(), |e| e.source.clone());
+            self.insert(
+                item.key.clone(),
+                Entry {
+                    hash: item.image.hash.clone(),
+                    size: item.image.size,
+                    mime: item.image.mime.clone(),
+                    source,
+                    date: item.date.clone(),
+                },
+            );
+        }
+    }
+
     /// Read the manifest; a missing file is an empty manifest, a damaged one an error with its line.
-    pub fn load(path: &Path) -> Result<Manifest, ConfigError> {
+    pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Manifest::default()),
             Err(source) => {
-                return Err(ConfigError::Read {
+                return Err(ManifestError::Read {
                     path: path.to_path_buf(),
                     source,
                 })
@@ -49,7 +96,7 @@ impl Manifest {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let bad = |message: String| ConfigError::Manifest {
+            let bad = |message: String| ManifestError::Parse {
                 path: path.to_path_buf(),
                 line: n + 1,
                 message,
@@ -150,40 +197,10 @@ impl Manifest {
         if !self.changed {
             return Ok(false);
         }
-        crate::rewrite::write_atomic(path, self.render().as_bytes())?;
+        crate::fs::write_atomic(path, self.render().as_bytes())?;
         self.changed = false;
         Ok(true)
     }
-}
-
-/// Escape a field for a tab-separated line.
-pub fn escape(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('\t', "\\t")
-        .replace('\n', "\\n")
-        .replace('\r', "\\r")
-}
-
-pub fn unescape(s: &str) -> String {
-    if !s.contains('\\') {
-        return s.to_string();
-    }
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('t') => out.push('\t'),
-            Some('n') => out.push('\n'),
-            Some('r') => out.push('\r'),
-            Some(other) => out.push(other),
-            None => out.push('\\'),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

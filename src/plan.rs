@@ -12,8 +12,11 @@ use std::path::PathBuf;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use unicode_normalization::UnicodeNormalization;
 
+use crate::config::{Config, TargetConfig};
+use crate::fs::rel;
 use crate::hash::ImageFile;
 use crate::manifest::Manifest;
+use crate::report::{file_error, file_warning, Diagnostic};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Part {
@@ -192,6 +195,70 @@ pub struct PlanInput<'a> {
     /// Folder inside the bucket that every key starts with (may be empty).
     pub prefix: &'a str,
     pub today: &'a str,
+}
+
+/// The plan stage of `sync`: keys and URLs for the run's images, against the manifest, dated
+/// today for images it has never seen.
+pub fn plan_run(images: Vec<ImageFile>, config: &Config, manifest: &Manifest) -> Plan {
+    let prefix = match &config.target {
+        TargetConfig::S3(s3) => s3.prefix.as_str(),
+        TargetConfig::Dir(_) => "",
+    };
+    let today =
+        humantime::format_rfc3339(std::time::SystemTime::now()).to_string()[..10].to_string();
+    plan(
+        images,
+        &PlanInput {
+            template: &config.key,
+            manifest,
+            public_url: &config.public_url,
+            prefix,
+            today: &today,
+        },
+    )
+}
+
+impl Plan {
+    /// Errors for key collisions and keys that cannot be made; a warning for each object that
+    /// is overwritten in place.
+    pub fn diagnostics(&self, config: &Config) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for c in &self.collisions {
+            out.push(file_error(
+                &c.second,
+                "collision",
+                format!(
+                    "`{}` and `{}` are different files that map to the same key `{}`; neither is uploaded (add {{hash}} or {{path}} to `key`)",
+                    c.first, c.second, c.key
+                ),
+            ));
+        }
+        for (path, why) in &self.invalid {
+            out.push(file_error(&rel(&config.root, path), "refused", why.clone()));
+        }
+        for item in &self.items {
+            if let Action::Overwrite { old_hash } = &item.action {
+                out.push(file_warning(
+                    &item.image.rel,
+                    "overwrite",
+                    format!(
+                        "`{}` changed (was {}…): the object is overwritten in place and CDN caches may serve the old picture; a key with {{hash}} avoids this",
+                        item.key,
+                        &old_hash[..12]
+                    ),
+                ));
+            }
+        }
+        out
+    }
+
+    /// How many objects must be sent to the store.
+    pub fn to_send(&self) -> usize {
+        self.items
+            .iter()
+            .filter(|p| matches!(p.action, Action::Upload | Action::Overwrite { .. }))
+            .count()
+    }
 }
 
 pub fn plan(images: Vec<ImageFile>, input: &PlanInput) -> Plan {

@@ -61,6 +61,36 @@ impl Diagnostic {
     }
 }
 
+/// An error about a whole file (an image, a page that cannot be written), at its first line.
+pub fn file_error(file: &str, kind: &'static str, message: String) -> Diagnostic {
+    Diagnostic {
+        file: file.to_string(),
+        line: 1,
+        col: 1,
+        severity: Severity::Error,
+        kind,
+        message,
+    }
+}
+
+/// A warning about a whole file.
+pub fn file_warning(file: &str, kind: &'static str, message: String) -> Diagnostic {
+    Diagnostic {
+        severity: Severity::Warning,
+        ..file_error(file, kind, message)
+    }
+}
+
+/// The command a report is for (it decides the summary line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CommandName {
+    #[default]
+    Sync,
+    Check,
+    Verify,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Rewrite {
     pub line: usize,
@@ -100,7 +130,7 @@ pub struct Counts {
 
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct Report {
-    pub command: &'static str,
+    pub command: CommandName,
     pub dry_run: bool,
     pub counts: Counts,
     pub changes: Vec<PageChange>,
@@ -152,7 +182,7 @@ pub enum Format {
 
 impl Report {
     /// A report for `command` that starts with these diagnostics, errors and warnings apart.
-    pub fn new(command: &'static str, diagnostics: Vec<Diagnostic>) -> Report {
+    pub fn new(command: CommandName, diagnostics: Vec<Diagnostic>) -> Report {
         let (problems, warnings) = diagnostics
             .into_iter()
             .partition(|d| d.severity == Severity::Error);
@@ -161,6 +191,16 @@ impl Report {
             problems,
             warnings,
             ..Report::default()
+        }
+    }
+
+    /// Add diagnostics, errors to `problems` and warnings to `warnings`, in order.
+    pub fn add(&mut self, diagnostics: impl IntoIterator<Item = Diagnostic>) {
+        for d in diagnostics {
+            match d.severity {
+                Severity::Error => self.problems.push(d),
+                Severity::Warning => self.warnings.push(d),
+            }
         }
     }
 
@@ -241,13 +281,13 @@ impl Report {
         let c = &self.counts;
         let secs = self.elapsed_ms as f64 / 1000.0;
         match self.command {
-            "check" => format!(
+            CommandName::Check => format!(
                 "imglift check: {} pages, {} local references to lift, {} problems ({secs:.2}s)",
                 c.pages,
                 self.pending.len(),
                 self.problems.len()
             ),
-            "verify" => {
+            CommandName::Verify => {
                 let v = self.verified.clone().unwrap_or_default();
                 format!(
                     "imglift verify: {} URLs ({} references in {} pages): {} ok, {} failed; {} bytes read ({secs:.2}s)",
@@ -259,7 +299,7 @@ impl Report {
                     v.bytes
                 )
             }
-            _ => format!(
+            CommandName::Sync => format!(
                 "imglift sync{}: {} pages, {} rewritten in {} pages; {} images: {} uploaded ({} bytes), {} already stored, {} failed; {} problems ({secs:.2}s)",
                 if self.dry_run { " --dry-run" } else { "" },
                 c.pages,

@@ -8,12 +8,13 @@
 //! are both tried. Anything that leaves the root — lexically or through a symlink — is refused.
 //! This module only looks at paths; whether the bytes are an image is checked by `hash`.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use percent_encoding::percent_decode_str;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::config::Config;
+use crate::fs::lexical_normalize;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resolved {
@@ -141,21 +142,6 @@ fn scheme(dest: &str) -> Option<&str> {
     valid.then_some(s)
 }
 
-/// Resolve `.` and `..` without touching the filesystem.
-pub fn lexical_normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
-}
-
 /// The path as written, then its NFC and NFD forms (macOS writes NFD names).
 fn spellings(path: &Path) -> Vec<PathBuf> {
     let mut out = vec![path.to_path_buf()];
@@ -181,6 +167,6 @@ fn case_insensitive_match(path: &Path, root: &Path) -> Option<String> {
         let other = e.file_name();
         let other = other.to_str()?;
         (other.to_lowercase() == name && other != path.file_name()?.to_str()?)
-            .then(|| crate::scan::rel(root, &e.path()))
+            .then(|| crate::fs::rel(root, &e.path()))
     })
 }

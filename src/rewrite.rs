@@ -3,14 +3,73 @@
 //! Only destination bytes change. Each URL is escaped for the context it lands in (a Markdown
 //! destination, an HTML attribute, a shortcode parameter, a YAML or TOML string). Before a page
 //! is written, it is extracted again: every edited reference must read back as its new URL and
-//! every other reference as before, or the page is left as it was. Writes go to a temporary file
-//! in the same folder, keep the original's permissions, and are renamed into place.
+//! every other reference as before, or the page is left as it was. Writing the result is the
+//! output stage's (`output.rs`).
 
-use std::io::Write;
 use std::ops::Range;
-use std::path::Path;
 
 use crate::extract::{self, Context};
+use crate::pages::Page;
+use crate::plan::{self, Plan};
+use crate::report::{Diagnostic, Rewrite, Severity};
+use crate::resolve::Resolved;
+use crate::upload::Outcome;
+
+/// A page's new text and what changed in it, for the report.
+pub struct PageEdit {
+    pub text: String,
+    pub rewrites: Vec<Rewrite>,
+}
+
+/// The rewrite stage for one page: every reference to an object the store confirmed gets its
+/// public URL. `Ok(None)` when nothing changes; an error (and the page left as it is) when the
+/// result does not read back as expected.
+pub fn page_edit(
+    page: &Page,
+    plan: &Plan,
+    outcomes: &[Outcome],
+    opts: &extract::Options,
+) -> Result<Option<PageEdit>, Diagnostic> {
+    let mut edits = Vec::new();
+    let mut rewrites = Vec::new();
+    for (r, resolved) in &page.refs {
+        let Resolved::Local(p) = resolved else {
+            continue;
+        };
+        let Some(&i) = plan.by_path.get(p) else {
+            continue;
+        };
+        if !outcomes[i].confirmed() {
+            continue;
+        }
+        let url = plan::reference_url(&plan.items[i].url, &r.dest);
+        let (line, col) = page.lines.locate(&page.text, r.span.start);
+        rewrites.push(Rewrite {
+            line,
+            col,
+            from: r.dest.clone(),
+            to: url.clone(),
+        });
+        edits.push(Edit {
+            span: r.span.clone(),
+            url,
+            context: r.context,
+        });
+    }
+    if edits.is_empty() {
+        return Ok(None);
+    }
+    let text = splice(&page.text, &edits);
+    if let Err(why) = verify(&page.text, &text, &edits, opts) {
+        return Err(page.diag(
+            edits[0].span.start,
+            Severity::Error,
+            "unparsed",
+            format!("rewrite did not read back as expected ({why}); page left as it is"),
+        ));
+    }
+    Ok(Some(PageEdit { text, rewrites }))
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Edit {
@@ -122,50 +181,5 @@ pub fn verify(old: &str, new: &str, edits: &[Edit], opts: &extract::Options) -> 
             });
         return Err(diff);
     }
-    Ok(())
-}
-
-/// Write `bytes` to `path` through a temporary file in the same folder and a rename, keeping the
-/// permissions of the file it replaces, and flushed to disk before the rename: for pages, the
-/// manifest and stored objects, which must survive a crash whole.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write_via_temp(path, bytes, true)
-}
-
-/// Like [`write_atomic`] but without waiting for the disk: for files that a later run
-/// regenerates (the `--out` tree, the stat cache). A reader still never sees a torn file.
-pub fn write_replace(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write_via_temp(path, bytes, false)
-}
-
-fn write_via_temp(path: &Path, bytes: &[u8], durable: bool) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".imglift-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    match std::fs::metadata(path) {
-        Ok(meta) => tmp.as_file().set_permissions(meta.permissions())?,
-        Err(_) => default_permissions(tmp.as_file())?,
-    }
-    if durable {
-        tmp.as_file().sync_all()?;
-    }
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
-
-#[cfg(unix)]
-fn default_permissions(file: &std::fs::File) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    file.set_permissions(std::fs::Permissions::from_mode(0o644))
-}
-
-#[cfg(not(unix))]
-fn default_permissions(_file: &std::fs::File) -> std::io::Result<()> {
     Ok(())
 }

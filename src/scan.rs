@@ -5,12 +5,13 @@
 //! and rewriting it in place would replace the link. Order is sorted, so runs are deterministic.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use walkdir::WalkDir;
 
 use crate::config::Config;
 use crate::error::ConfigError;
+use crate::fs::rel;
 
 #[derive(Debug, Default)]
 pub struct Scanned {
@@ -18,17 +19,6 @@ pub struct Scanned {
     pub pages: Vec<PathBuf>,
     /// Every other regular file of the content roots (for mirroring into `--out`).
     pub others: Vec<PathBuf>,
-}
-
-/// A path relative to the site root, with `/` separators, for messages and globs.
-pub fn rel(root: &Path, path: &Path) -> String {
-    let r = path.strip_prefix(root).unwrap_or(path);
-    let s = r.to_string_lossy();
-    if std::path::MAIN_SEPARATOR == '/' {
-        s.into_owned()
-    } else {
-        s.replace(std::path::MAIN_SEPARATOR, "/")
-    }
 }
 
 /// Walk the content roots. `only` (absolute paths) narrows the run to those files or folders;

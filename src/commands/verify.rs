@@ -18,12 +18,14 @@ use std::time::{Duration, Instant};
 use percent_encoding::percent_decode_str;
 
 use crate::config::Config;
-use crate::error::ConfigError;
-use crate::manifest::{self, Manifest};
-use crate::pipeline::{self, LiftedRef};
+use crate::error::{ConfigError, Error};
+use crate::fs::rel;
+use crate::manifest::Manifest;
+use crate::net::{self, NetError, RetryPolicy};
+use crate::pages;
 use crate::plan;
-use crate::report::{Diagnostic, Report, Severity, UrlCheck, Verified};
-use crate::scan::rel;
+use crate::report::{CommandName, Diagnostic, Report, Severity, UrlCheck, Verified};
+use crate::resolve::Resolved;
 
 /// Tries per URL: the first, and one retry after a transient failure.
 const ATTEMPTS: u32 = 2;
@@ -70,82 +72,150 @@ struct Failure {
 }
 
 /// `imglift verify`: open every public URL and report those that do not serve the image.
-pub fn verify(config: &Config, cwd: &Path, opts: &VerifyOptions) -> Result<Report, ConfigError> {
+pub fn verify(config: &Config, cwd: &Path, opts: &VerifyOptions) -> Result<Report, Error> {
     let started = Instant::now();
     let manifest = Manifest::load(&config.manifest)?;
-    let mut lifted = pipeline::lifted_references(config, cwd, &opts.paths)?;
-    let mut report = Report::new("verify", std::mem::take(&mut lifted.problems));
+    let mut lifted = lifted_references(config, cwd, &opts.paths)?;
+    let mut report = Report::new(CommandName::Verify, std::mem::take(&mut lifted.problems));
     report.counts.pages = lifted.pages;
     report.counts.references = lifted.refs.len();
 
     let jobs = jobs(config, &manifest, lifted.refs, opts.paths.is_empty());
     let results = fetch_all(config, opts.timeout, &jobs)?;
 
-    let manifest_text = std::fs::read_to_string(&config.manifest).unwrap_or_default();
-    let manifest_rel = rel(&config.root, &config.manifest);
+    let manifest_at = ManifestAt {
+        rel: rel(&config.root, &config.manifest),
+        text: std::fs::read_to_string(&config.manifest).unwrap_or_default(),
+    };
     let mut verified = Verified::default();
     let mut diagnostics = Vec::new();
     for (job, result) in jobs.iter().zip(results) {
-        let (fetched, failure) = match result {
-            Ok(f) => {
-                let failure = judge(job, &f);
-                (Some(f), failure)
-            }
-            Err(failure) => (None, Some(failure)),
-        };
-        if let Some(f) = &fetched {
-            verified.bytes += f.body.len() as u64;
+        let check = record(job, result, &manifest_at, &mut diagnostics);
+        verified.bytes += check.1;
+        match check.0.ok {
+            true => verified.ok += 1,
+            false => verified.failed += 1,
         }
-        if let Some(failure) = &failure {
-            verified.failed += 1;
-            for u in &job.users {
-                diagnostics.push(Diagnostic {
-                    file: u.file.clone(),
-                    line: u.line,
-                    col: u.col,
-                    severity: Severity::Error,
-                    kind: failure.kind,
-                    message: failure.message.clone(),
-                });
-            }
-            if job.users.is_empty() {
-                let expect = job.expect.as_ref();
-                let key = expect.map_or("", |e| e.key.as_str());
-                diagnostics.push(Diagnostic {
-                    file: manifest_rel.clone(),
-                    line: manifest_line(&manifest_text, key),
-                    col: 1,
-                    severity: Severity::Error,
-                    kind: failure.kind,
-                    message: format!(
-                        "{} (object `{key}` from {}; no scanned page uses it)",
-                        failure.message,
-                        expect.map_or("?", |e| e.source.as_str())
-                    ),
-                });
-            }
-        } else {
-            verified.ok += 1;
-        }
-        verified.urls.push(UrlCheck {
-            url: job.url.clone(),
-            key: job.expect.as_ref().map(|e| e.key.clone()),
-            status: fetched.as_ref().map(|f| f.status),
-            content_type: fetched.as_ref().and_then(|f| f.content_type.clone()),
-            ok: failure.is_none(),
-            problem: failure.map(|f| f.message),
-            used_by: job
-                .users
-                .iter()
-                .map(|u| format!("{}:{}:{}", u.file, u.line, u.col))
-                .collect(),
-        });
+        verified.urls.push(check.0);
     }
     diagnostics.sort_by(|a, b| (&a.file, a.line, a.col).cmp(&(&b.file, b.line, b.col)));
     report.problems.extend(diagnostics);
     report.verified = Some(verified);
     report.elapsed_ms = started.elapsed().as_millis();
     Ok(report)
+}
+
+/// The manifest file, for diagnostics about objects no page uses.
+struct ManifestAt {
+    rel: String,
+    text: String,
+}
+
+/// Judge one URL's answer: its entry in the result, the bytes read, and a diagnostic at every
+/// page position that uses it (or at its manifest line when no page does).
+fn record(
+    job: &Job,
+    result: Result<Fetched, Failure>,
+    manifest: &ManifestAt,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> (UrlCheck, u64) {
+    let (fetched, failure) = match result {
+        Ok(f) => {
+            let failure = judge(job, &f);
+            (Some(f), failure)
+        }
+        Err(failure) => (None, Some(failure)),
+    };
+    if let Some(failure) = &failure {
+        for u in &job.users {
+            diagnostics.push(Diagnostic {
+                file: u.file.clone(),
+                line: u.line,
+                col: u.col,
+                severity: Severity::Error,
+                kind: failure.kind,
+                message: failure.message.clone(),
+            });
+        }
+        if job.users.is_empty() {
+            let expect = job.expect.as_ref();
+            let key = expect.map_or("", |e| e.key.as_str());
+            diagnostics.push(Diagnostic {
+                file: manifest.rel.clone(),
+                line: manifest_line(&manifest.text, key),
+                col: 1,
+                severity: Severity::Error,
+                kind: failure.kind,
+                message: format!(
+                    "{} (object `{key}` from {}; no scanned page uses it)",
+                    failure.message,
+                    expect.map_or("?", |e| e.source.as_str())
+                ),
+            });
+        }
+    }
+    let check = UrlCheck {
+        url: job.url.clone(),
+        key: job.expect.as_ref().map(|e| e.key.clone()),
+        status: fetched.as_ref().map(|f| f.status),
+        content_type: fetched.as_ref().and_then(|f| f.content_type.clone()),
+        ok: failure.is_none(),
+        problem: failure.map(|f| f.message),
+        used_by: job
+            .users
+            .iter()
+            .map(|u| format!("{}:{}:{}", u.file, u.line, u.col))
+            .collect(),
+    };
+    (check, fetched.map_or(0, |f| f.body.len() as u64))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiftedRef {
+    /// The page, relative to the root.
+    pub file: String,
+    pub line: usize,
+    pub col: usize,
+    /// The destination as a renderer sees it (escapes decoded), fragment included.
+    pub url: String,
+}
+
+#[derive(Debug, Default)]
+pub struct LiftedPages {
+    pub refs: Vec<LiftedRef>,
+    pub pages: usize,
+    pub problems: Vec<Diagnostic>,
+}
+
+/// Every reference that points at the public URL ([`Resolved::Lifted`]) in the pages, narrowed
+/// by `paths` as `check` is. Reads only the pages: no image is opened, nothing is written.
+pub fn lifted_references(
+    config: &Config,
+    cwd: &Path,
+    paths: &[PathBuf],
+) -> Result<LiftedPages, ConfigError> {
+    let only = pages::narrow(cwd, paths)?;
+    let loaded = pages::load(config, &only, &pages::skip_dirs(config, None))?;
+    let mut out = LiftedPages {
+        pages: loaded.pages.len(),
+        problems: loaded.problems,
+        ..LiftedPages::default()
+    };
+    for page in &loaded.pages {
+        for (r, resolved) in &page.refs {
+            if *resolved != Resolved::Lifted {
+                continue;
+            }
+            let (line, col) = page.lines.locate(&page.text, r.span.start);
+            out.refs.push(LiftedRef {
+                file: page.rel.clone(),
+                line,
+                col,
+                url: r.dest.trim().to_string(),
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// The URL without its `#fragment` (never sent) and, for matching, without its `?query`,
@@ -200,21 +270,12 @@ fn fetch_all(
     config: &Config,
     timeout: Duration,
     jobs: &[Job],
-) -> Result<Vec<Result<Fetched, Failure>>, ConfigError> {
+) -> Result<Vec<Result<Fetched, Failure>>, NetError> {
     if jobs.is_empty() {
         return Ok(Vec::new());
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(config.concurrency.clamp(1, 4))
-        .thread_name("imglift-verify")
-        .enable_all()
-        .build()
-        .map_err(|e| ConfigError::Target(format!("cannot start the HTTP client: {e}")))?;
-    let client = reqwest::Client::builder()
-        .timeout(timeout)
-        .user_agent(concat!("imglift/", env!("CARGO_PKG_VERSION"), " (verify)"))
-        .build()
-        .map_err(|e| ConfigError::Target(format!("cannot start the HTTP client: {e}")))?;
+    let runtime = net::runtime(config.concurrency.clamp(1, 4), "imglift-verify")?;
+    let client = net::client(timeout, "verify")?;
     let semaphore = Arc::new(tokio::sync::Semaphore::new(config.concurrency));
     let max_size = config.max_size;
     runtime.block_on(async move {
@@ -254,34 +315,57 @@ fn fetch_all(
     })
 }
 
-/// GET with one retry after a transient failure (timeout, reset, 429, 5xx).
+/// GET with one retry after a transient failure (timeout, reset, 429, 5xx). A status that is
+/// still transient on the last attempt is the answer, judged like any other.
 async fn fetch(
     client: &reqwest::Client,
     url: &str,
     limit: u64,
     timeout: Duration,
 ) -> Result<Fetched, Failure> {
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let last = attempt >= ATTEMPTS;
-        match fetch_once(client, url, limit).await {
-            Ok(f) if !last && (f.status == 429 || f.status >= 500) => {}
-            Ok(f) => return Ok(f),
-            Err(e) if !last && !e.is_builder() && !e.is_redirect() => {}
-            Err(e) => {
-                let why = if e.is_timeout() {
-                    format!("no answer within {}s", timeout.as_secs_f64())
-                } else {
-                    error_chain(&e)
-                };
-                return Err(Failure {
-                    kind: "unreachable",
-                    message: format!("`{url}` cannot be opened: {why}"),
-                });
+    let policy = RetryPolicy {
+        attempts: ATTEMPTS,
+        base: Duration::from_millis(250),
+        cap: Duration::from_secs(1),
+    };
+    let last_answer = std::sync::Mutex::new(None);
+    let attempt = || async {
+        let f = fetch_once(client, url, limit).await.map_err(|e| {
+            let why = if e.is_timeout() {
+                format!("no answer within {}s", timeout.as_secs_f64())
+            } else {
+                error_chain(&e)
+            };
+            match net::Failure::from(e) {
+                net::Failure::Other(_) => net::Failure::Other(why),
+                _ => net::Failure::Transport {
+                    connect: false,
+                    message: why,
+                },
             }
+        })?;
+        if f.status == 429 || f.status >= 500 {
+            let status = f.status;
+            *last_answer.lock().unwrap_or_else(|p| p.into_inner()) = Some(f);
+            return Err(net::Failure::Status(status, String::new()));
         }
-        tokio::time::sleep(Duration::from_millis(250 * u64::from(attempt))).await;
+        Ok(f)
+    };
+    match net::retry_async(&policy, url, attempt, net::classify).await {
+        Ok(f) => Ok(f),
+        Err((net::Failure::Status(..), _)) => last_answer
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner())
+            .ok_or_else(|| Failure {
+                kind: "unreachable",
+                message: format!("`{url}` cannot be opened"),
+            }),
+        Err((net::Failure::Transport { message, .. } | net::Failure::Other(message), _)) => {
+            Err(Failure {
+                kind: "unreachable",
+                message: format!("`{url}` cannot be opened: {message}"),
+            })
+        }
     }
 }
 
@@ -400,7 +484,7 @@ fn judge(job: &Job, f: &Fetched) -> Option<Failure> {
 
 /// The 1-based line of `key` in the manifest's text (1 if it is not found).
 fn manifest_line(text: &str, key: &str) -> usize {
-    let prefix = format!("{}\t", manifest::escape(key));
+    let prefix = format!("{}\t", crate::fs::escape(key));
     text.lines()
         .position(|l| l.starts_with(&prefix))
         .map_or(1, |i| i + 1)

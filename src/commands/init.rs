@@ -295,7 +295,7 @@ pub fn init(cwd: &Path, opts: &InitOptions, out: &mut dyn Write) -> Result<Exit,
         path: dir.clone(),
         message: e.to_string(),
     })?;
-    crate::rewrite::write_atomic(&file, text.as_bytes()).map_err(|e| ConfigError::Path {
+    crate::fs::write_atomic(&file, text.as_bytes()).map_err(|e| ConfigError::Path {
         path: file.clone(),
         message: format!("cannot write: {e}"),
     })?;
@@ -353,7 +353,7 @@ fn ignore_cache(path: &Path) -> std::io::Result<bool> {
     }
     new.push_str(CACHE_FILE);
     new.push('\n');
-    crate::rewrite::write_atomic(path, new.as_bytes())?;
+    crate::fs::write_atomic(path, new.as_bytes())?;
     Ok(true)
 }
 

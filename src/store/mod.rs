@@ -1,7 +1,8 @@
-//! Targets: where objects go. A small trait so that the local folder, S3 and R2 slot in alike.
+//! The store: where objects go. A small trait so that the local folder, S3 and R2 slot in alike
+//! (the config key that chooses one is still `target:`).
 //!
-//! A target's `put` returns only once the object is confirmed with the right bytes; the pipeline
-//! relies on that to rewrite a reference only after its object is really there. Targets are
+//! A store's `put` returns only once the object is confirmed with the right bytes; the pipeline
+//! relies on that to rewrite a reference only after its object is really there. Stores are
 //! called from several threads at once (see `upload.rs`).
 
 mod dir;
@@ -10,11 +11,10 @@ mod s3;
 use std::collections::HashMap;
 use std::path::Path;
 
-pub use dir::DirTarget;
-pub use s3::{RetryPolicy, S3Target};
+pub use dir::DirStore;
+pub use s3::S3Store;
 
 use crate::config::{Config, TargetConfig};
-use crate::error::ConfigError;
 
 /// One object to store.
 #[derive(Debug, Clone, Copy)]
@@ -37,7 +37,7 @@ pub enum Probe {
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum TargetError {
+pub enum StoreError {
     /// This object failed; others may still succeed.
     #[error("{0}")]
     Failed(String),
@@ -46,32 +46,44 @@ pub enum TargetError {
     Fatal(String),
 }
 
-pub trait Target: Send + Sync {
+/// The store cannot be opened (no credentials, a bucket name the client refuses, no network
+/// runtime): nothing was sent.
+#[derive(Debug, thiserror::Error)]
+#[error("target: {0}")]
+pub struct OpenError(pub String);
+
+impl From<crate::net::NetError> for OpenError {
+    fn from(e: crate::net::NetError) -> OpenError {
+        OpenError(e.0)
+    }
+}
+
+pub trait Store: Send + Sync {
     /// A short description for messages, never containing a secret.
     fn describe(&self) -> String;
     /// Whether the key already holds these bytes (asked only when the manifest does not know).
-    fn probe(&self, obj: &Object) -> Result<Probe, TargetError>;
+    fn probe(&self, obj: &Object) -> Result<Probe, StoreError>;
     /// Store the object; return only once it is confirmed with the right bytes.
-    fn put(&self, obj: &Object) -> Result<(), TargetError>;
+    fn put(&self, obj: &Object) -> Result<(), StoreError>;
     /// The keys (with sizes) the store holds, if listing them takes at most `max_pages`
     /// requests; `None` when listing is not worth it, and then each new object is probed.
-    fn list(&self, _max_pages: usize) -> Result<Option<HashMap<String, u64>>, TargetError> {
+    fn list(&self, _max_pages: usize) -> Result<Option<HashMap<String, u64>>, StoreError> {
         Ok(None)
     }
     /// Make every object put so far durable; called once, after the last put and before the
     /// manifest records them.
-    fn flush(&self) -> Result<(), TargetError> {
+    fn flush(&self) -> Result<(), StoreError> {
         Ok(())
     }
 }
 
-/// Build the configured target; `env` supplies the credentials.
+/// Build the configured store; `env` supplies the credentials.
 pub fn from_config(
     config: &Config,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Box<dyn Target>, ConfigError> {
+) -> Result<Box<dyn Store>, OpenError> {
     match &config.target {
-        TargetConfig::Dir(dir) => Ok(Box::new(DirTarget::new(dir.clone()))),
-        TargetConfig::S3(s3) => Ok(Box::new(S3Target::new(s3, env)?)),
+        TargetConfig::Dir(dir) => Ok(Box::new(DirStore::new(dir.clone()))),
+        TargetConfig::S3(s3) => Ok(Box::new(S3Store::new(s3, env)?)),
     }
 }

@@ -14,36 +14,17 @@
 //! Secrets never appear in a message: every error text passes through `redact`.
 
 use std::collections::HashMap;
-use std::hash::BuildHasher;
 use std::time::Duration;
 
 use s3::creds::Credentials;
 use s3::error::S3Error;
 use s3::{Bucket, Region};
 
-use super::{Object, Probe, Target, TargetError};
+use super::{Object, OpenError, Probe, Store, StoreError};
 use crate::config::S3Config;
-use crate::error::ConfigError;
+use crate::net::{self, Failure, RetryPolicy, Verdict};
 
-/// How hard to try one request before giving up on it.
-#[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
-    pub attempts: u32,
-    pub base: Duration,
-    pub cap: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            attempts: 6,
-            base: Duration::from_millis(200),
-            cap: Duration::from_secs(8),
-        }
-    }
-}
-
-pub struct S3Target {
+pub struct S3Store {
     bucket: Box<Bucket>,
     /// Our own client for PUTs, with a pool of kept-alive connections.
     http: reqwest::Client,
@@ -58,7 +39,7 @@ pub struct S3Target {
 /// The credentials from the environment: IMGLIFT_* first, then the standard AWS_* names.
 fn credentials(
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<(String, String, Option<String>), ConfigError> {
+) -> Result<(String, String, Option<String>), OpenError> {
     let pick = |ours: &str, aws: &str| {
         env(ours)
             .filter(|v| !v.is_empty())
@@ -68,7 +49,7 @@ fn credentials(
     let secret = pick("IMGLIFT_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY");
     match (access, secret) {
         (Some(a), Some(s)) => Ok((a, s, env("AWS_SESSION_TOKEN").filter(|v| !v.is_empty()))),
-        _ => Err(ConfigError::Target(
+        _ => Err(OpenError(
             "no credentials: export IMGLIFT_ACCESS_KEY_ID and IMGLIFT_SECRET_ACCESS_KEY \
              (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) with a token that may read and \
              write this bucket"
@@ -77,15 +58,12 @@ fn credentials(
     }
 }
 
-impl S3Target {
-    pub fn new(
-        cfg: &S3Config,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<S3Target, ConfigError> {
+impl S3Store {
+    pub fn new(cfg: &S3Config, env: &dyn Fn(&str) -> Option<String>) -> Result<S3Store, OpenError> {
         let (access, secret, token) = credentials(env)?;
-        let bad = |what: &str, e: S3Error| ConfigError::Target(format!("{what}: {e}"));
+        let bad = |what: &str, e: S3Error| OpenError(format!("{what}: {e}"));
         let creds = Credentials::new(Some(&access), Some(&secret), None, token.as_deref(), None)
-            .map_err(|e| ConfigError::Target(format!("credentials: {e}")))?;
+            .map_err(|e| OpenError(format!("credentials: {e}")))?;
         let region = Region::Custom {
             region: cfg.region.clone(),
             endpoint: cfg.endpoint.clone(),
@@ -98,20 +76,11 @@ impl S3Target {
         // rust-s3 retries some requests itself with fixed, long pauses; we retry every request
         // ourselves, with backoff and jitter.
         s3::set_retries(0);
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("imglift-s3")
-            .enable_all()
-            .build()
-            .map_err(|e| ConfigError::Target(format!("cannot start the network runtime: {e}")))?;
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .pool_max_idle_per_host(64)
-            .build()
-            .map_err(|e| ConfigError::Target(format!("cannot build the HTTP client: {e}")))?;
+        let runtime = net::runtime(2, "imglift-s3")?;
+        let http = net::client(Duration::from_secs(60), "sync")?;
         let mut secrets = vec![secret, access];
         secrets.extend(token);
-        Ok(S3Target {
+        Ok(S3Store {
             bucket,
             http,
             runtime,
@@ -123,7 +92,7 @@ impl S3Target {
         })
     }
 
-    pub fn with_retry(mut self, retry: RetryPolicy) -> S3Target {
+    pub fn with_retry(mut self, retry: RetryPolicy) -> S3Store {
         self.retry = retry;
         self
     }
@@ -141,108 +110,66 @@ impl S3Target {
         &self,
         op: &str,
         key: &str,
-        mut attempt: impl FnMut() -> Result<T, Failure>,
-    ) -> Result<T, TargetError> {
-        let mut last = String::new();
-        for n in 0..self.retry.attempts {
-            if n > 0 {
-                std::thread::sleep(self.backoff(n, key));
-            }
-            match attempt() {
+        attempt: impl FnMut() -> Result<T, Failure>,
+    ) -> Result<T, StoreError> {
+        let note = |n: u32, e: &Failure| {
+            crate::progress::note(&format!(
+                "imglift: {op} `{key}`: {}; retrying (attempt {n} of {})",
+                self.redact(&describe(e)),
+                self.retry.attempts
+            ))
+        };
+        let (failure, verdict) =
+            match net::retry_blocking(&self.retry, key, attempt, net::classify, note) {
                 Ok(v) => return Ok(v),
-                Err(e) => match classify(&e) {
-                    Verdict::Retry => {
-                        last = self.redact(&describe(&e));
-                        if n + 1 < self.retry.attempts {
-                            crate::progress::note(&format!(
-                                "imglift: {op} `{key}`: {last}; retrying (attempt {} of {})",
-                                n + 2,
-                                self.retry.attempts
-                            ));
-                        }
-                    }
-                    Verdict::Fatal(why) => {
-                        return Err(TargetError::Fatal(
-                            self.redact(&format!("{op} `{key}` in {}: {why}", self.name)),
-                        ))
-                    }
-                    Verdict::Fail => {
-                        return Err(TargetError::Failed(
-                            self.redact(&format!("{op} `{key}`: {}", describe(&e))),
-                        ))
-                    }
-                },
+                Err(last) => last,
+            };
+        let fatal = |why: String| {
+            StoreError::Fatal(self.redact(&format!("{op} `{key}` in {}: {why}", self.name)))
+        };
+        match (&failure, verdict) {
+            (Failure::Status(code, body), Verdict::Refused) => {
+                let name = error_code(body);
+                Err(fatal(format!(
+                    "HTTP {code}{}{name}: the store refused these credentials; check \
+                     IMGLIFT_ACCESS_KEY_ID / IMGLIFT_SECRET_ACCESS_KEY and that the token may \
+                     read and write this bucket",
+                    if name.is_empty() { "" } else { " " }
+                )))
             }
+            (Failure::Status(404, body), _) if error_code(body) == "NoSuchBucket" => {
+                Err(fatal("the bucket does not exist".into()))
+            }
+            (_, Verdict::Retry) => {
+                let message = self.redact(&format!(
+                    "{op} `{key}`: gave up after {} attempts; last error: {}",
+                    self.retry.attempts,
+                    describe(&failure)
+                ));
+                // A store that cannot be reached at all will not answer the next object either.
+                if net::unreachable(&failure) {
+                    return Err(StoreError::Fatal(format!(
+                        "{} is unreachable: {message}",
+                        self.name
+                    )));
+                }
+                Err(StoreError::Failed(message))
+            }
+            _ => Err(StoreError::Failed(
+                self.redact(&format!("{op} `{key}`: {}", describe(&failure))),
+            )),
         }
-        let message = format!(
-            "{op} `{key}`: gave up after {} attempts; last error: {last}",
-            self.retry.attempts
-        );
-        // A store that cannot be reached at all will not answer the next object either.
-        if last.contains("onnect")
-            && (last.contains("refused") || last.contains("error sending request"))
-        {
-            return Err(TargetError::Fatal(format!(
-                "{} is unreachable: {message}",
-                self.name
-            )));
-        }
-        Err(TargetError::Failed(message))
     }
-
-    /// Exponential backoff with full jitter.
-    fn backoff(&self, attempt: u32, key: &str) -> Duration {
-        let ceiling = self
-            .retry
-            .base
-            .saturating_mul(1 << attempt.min(16))
-            .min(self.retry.cap);
-        let random = std::collections::hash_map::RandomState::new().hash_one((key, attempt));
-        ceiling.mul_f64((random % 1000) as f64 / 1000.0)
-    }
-}
-
-enum Verdict {
-    Retry,
-    Fatal(String),
-    Fail,
-}
-
-/// What went wrong with one request, whoever sent it (rust-s3, or our own PUT).
-#[derive(Debug)]
-enum Failure {
-    /// The store answered with this status and body.
-    Status(u16, String),
-    /// The request did not get an answer: refused, reset, timed out.
-    Transport(String),
-    Other(String),
 }
 
 impl From<S3Error> for Failure {
     fn from(e: S3Error) -> Failure {
         match e {
             S3Error::HttpFailWithBody(code, body) => Failure::Status(code, body),
-            S3Error::Reqwest(e) => Failure::Transport(chain(&e)),
+            S3Error::Reqwest(e) => Failure::from(e),
             other => Failure::Other(other.to_string()),
         }
     }
-}
-
-impl From<reqwest::Error> for Failure {
-    fn from(e: reqwest::Error) -> Failure {
-        Failure::Transport(chain(&e))
-    }
-}
-
-/// An error with its sources, which is where reqwest says what really happened.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(&format!(": {s}"));
-        source = s.source();
-    }
-    text
 }
 
 /// The S3 error code in an XML error body (`<Code>SignatureDoesNotMatch</Code>`).
@@ -252,40 +179,22 @@ fn error_code(body: &str) -> &str {
         .map_or("", |(code, _)| code)
 }
 
-fn classify(e: &Failure) -> Verdict {
-    match e {
-        Failure::Status(code, body) => match (*code, error_code(body)) {
-            (500..=599 | 429 | 408, _) => Verdict::Retry,
-            (401 | 403, name) => Verdict::Fatal(format!(
-                "HTTP {code}{}{name}: the store refused these credentials; check \
-                 IMGLIFT_ACCESS_KEY_ID / IMGLIFT_SECRET_ACCESS_KEY and that the token may \
-                 read and write this bucket",
-                if name.is_empty() { "" } else { " " }
-            )),
-            (404, "NoSuchBucket") => Verdict::Fatal("the bucket does not exist".into()),
-            _ => Verdict::Fail,
-        },
-        Failure::Transport(_) => Verdict::Retry,
-        Failure::Other(_) => Verdict::Fail,
-    }
-}
-
 fn describe(e: &Failure) -> String {
     match e {
         Failure::Status(code, body) => match error_code(body) {
             "" => format!("HTTP {code}"),
             name => format!("HTTP {code} {name}"),
         },
-        Failure::Transport(text) | Failure::Other(text) => text.clone(),
+        Failure::Transport { message, .. } | Failure::Other(message) => message.clone(),
     }
 }
 
-impl Target for S3Target {
+impl Store for S3Store {
     fn describe(&self) -> String {
         self.name.clone()
     }
 
-    fn probe(&self, obj: &Object) -> Result<Probe, TargetError> {
+    fn probe(&self, obj: &Object) -> Result<Probe, StoreError> {
         let head = self.with_retries("HEAD", obj.key, || {
             match self.runtime.block_on(self.bucket.head_object(obj.key)) {
                 Ok((head, _)) => Ok(Some(head)),
@@ -309,7 +218,7 @@ impl Target for S3Target {
         })
     }
 
-    fn list(&self, max_pages: usize) -> Result<Option<HashMap<String, u64>>, TargetError> {
+    fn list(&self, max_pages: usize) -> Result<Option<HashMap<String, u64>>, StoreError> {
         let prefix = if self.prefix.is_empty() {
             String::new()
         } else {
@@ -339,11 +248,11 @@ impl Target for S3Target {
         Ok(None)
     }
 
-    fn put(&self, obj: &Object) -> Result<(), TargetError> {
+    fn put(&self, obj: &Object) -> Result<(), StoreError> {
         let bytes = std::fs::read(obj.path)
-            .map_err(|e| TargetError::Failed(format!("{}: {e}", obj.path.display())))?;
+            .map_err(|e| StoreError::Failed(format!("{}: {e}", obj.path.display())))?;
         if blake3::hash(&bytes).to_hex().as_str() != obj.hash {
-            return Err(TargetError::Failed(format!(
+            return Err(StoreError::Failed(format!(
                 "{} changed while imglift was running; run it again",
                 obj.path.display()
             )));
@@ -352,7 +261,7 @@ impl Target for S3Target {
         let md5_hex = format!("{digest:x}");
         let headers = self
             .put_headers(obj, &digest.0)
-            .map_err(|e| TargetError::Failed(format!("PUT `{}`: {e}", obj.key)))?;
+            .map_err(|e| StoreError::Failed(format!("PUT `{}`: {e}", obj.key)))?;
         let body = bytes::Bytes::from(bytes);
         let etag = self.with_retries("PUT", obj.key, || {
             // A presigned URL signs the headers but not the payload (UNSIGNED-PAYLOAD, as
@@ -390,7 +299,7 @@ impl Target for S3Target {
         })?;
         // The ETag of a single PUT is the MD5 of the bytes the store kept.
         if !etag.is_empty() && etag != md5_hex {
-            return Err(TargetError::Failed(format!(
+            return Err(StoreError::Failed(format!(
                 "PUT `{}`: the store's ETag {etag} does not match the MD5 {md5_hex} of the file",
                 obj.key
             )));
@@ -399,7 +308,7 @@ impl Target for S3Target {
     }
 }
 
-impl S3Target {
+impl S3Store {
     /// The headers of a PUT, all of them signed into the presigned URL.
     fn put_headers(
         &self,
@@ -446,17 +355,11 @@ mod tests {
     fn error_code_is_read_from_the_xml_body() {
         let body = "<?xml version=\"1.0\"?><Error><Code>SignatureDoesNotMatch</Code></Error>";
         assert_eq!(error_code(body), "SignatureDoesNotMatch");
-        assert!(matches!(
-            classify(&Failure::Status(403, body.into())),
-            Verdict::Fatal(_)
-        ));
-        assert!(matches!(
-            classify(&Failure::Status(503, String::new())),
-            Verdict::Retry
-        ));
-        assert!(matches!(
-            classify(&Failure::Status(400, String::new())),
-            Verdict::Fail
-        ));
+        assert_eq!(error_code("<Error></Error>"), "");
+        assert_eq!(
+            describe(&Failure::Status(403, body.into())),
+            "HTTP 403 SignatureDoesNotMatch"
+        );
+        assert_eq!(describe(&Failure::Status(500, String::new())), "HTTP 500");
     }
 }

@@ -1,21 +1,27 @@
 //! The local-folder target: objects are files under a folder, at their key.
 //!
-//! It needs no account, which makes it the embedded default and the demo's target; it is also
+//! It needs no account, which makes it the embedded default and the demo's store; it is also
 //! the natural choice when the folder is synced or served by other means. Each file is written to
 //! a temporary name in its final folder and renamed, then read back and hashed to confirm; one
 //! filesystem sync at the end makes them all durable before the manifest names them.
 
 use std::path::PathBuf;
+use std::sync::Mutex;
 
-use super::{Object, Probe, Target, TargetError};
+use super::{Object, Probe, Store, StoreError};
 
-pub struct DirTarget {
+pub struct DirStore {
     dir: PathBuf,
+    /// What `put` wrote, for platforms where `flush` makes each file durable by itself.
+    written: Mutex<Vec<PathBuf>>,
 }
 
-impl DirTarget {
-    pub fn new(dir: PathBuf) -> DirTarget {
-        DirTarget { dir }
+impl DirStore {
+    pub fn new(dir: PathBuf) -> DirStore {
+        DirStore {
+            dir,
+            written: Mutex::new(Vec::new()),
+        }
     }
 
     fn path_of(&self, key: &str) -> PathBuf {
@@ -29,38 +35,33 @@ fn hash_file(path: &std::path::Path) -> std::io::Result<String> {
     Ok(hasher.finalize().to_hex().to_string())
 }
 
-impl Target for DirTarget {
+impl Store for DirStore {
     fn describe(&self) -> String {
         format!("folder {}", self.dir.display())
     }
 
-    fn probe(&self, obj: &Object) -> Result<Probe, TargetError> {
+    fn probe(&self, obj: &Object) -> Result<Probe, StoreError> {
         let path = self.path_of(obj.key);
         match hash_file(&path) {
             Ok(h) if h == obj.hash => Ok(Probe::Same),
             Ok(_) => Ok(Probe::Different),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Probe::Absent),
-            Err(e) => Err(TargetError::Failed(format!("{}: {e}", path.display()))),
+            Err(e) => Err(StoreError::Failed(format!("{}: {e}", path.display()))),
         }
     }
 
-    fn flush(&self) -> Result<(), TargetError> {
-        let failed =
-            |e: std::io::Error| TargetError::Failed(format!("{}: {e}", self.dir.display()));
-        match std::fs::File::open(&self.dir) {
-            Ok(dir) => rustix::fs::syncfs(&dir).map_err(|e| failed(e.into())),
-            // Nothing was ever written there.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(failed(e)),
-        }
+    fn flush(&self) -> Result<(), StoreError> {
+        let written = self.written.lock().unwrap_or_else(|p| p.into_inner());
+        crate::fs::sync_tree(&self.dir, &written)
+            .map_err(|e| StoreError::Failed(format!("{}: {e}", self.dir.display())))
     }
 
-    fn put(&self, obj: &Object) -> Result<(), TargetError> {
-        let failed = |what: &str, e: std::io::Error| TargetError::Failed(format!("{what}: {e}"));
+    fn put(&self, obj: &Object) -> Result<(), StoreError> {
+        let failed = |what: &str, e: std::io::Error| StoreError::Failed(format!("{what}: {e}"));
         let bytes =
             std::fs::read(obj.path).map_err(|e| failed(&obj.path.display().to_string(), e))?;
         if blake3::hash(&bytes).to_hex().as_str() != obj.hash {
-            return Err(TargetError::Failed(format!(
+            return Err(StoreError::Failed(format!(
                 "{} changed while imglift was running; run it again",
                 obj.path.display()
             )));
@@ -72,10 +73,13 @@ impl Target for DirTarget {
         }
         // Durability for all objects at once comes from `flush`: one filesystem sync instead
         // of one per image.
-        crate::rewrite::write_replace(&dest, &bytes).map_err(|e| failed(&shown, e))?;
+        crate::fs::write_replace(&dest, &bytes).map_err(|e| failed(&shown, e))?;
+        if let Ok(mut written) = self.written.lock() {
+            written.push(dest.clone());
+        }
         match hash_file(&dest) {
             Ok(h) if h == obj.hash => Ok(()),
-            Ok(_) => Err(TargetError::Failed(format!(
+            Ok(_) => Err(StoreError::Failed(format!(
                 "{shown}: bytes differ after writing"
             ))),
             Err(e) => Err(failed(&shown, e)),

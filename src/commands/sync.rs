@@ -1,0 +1,153 @@
+//! `imglift sync`: upload what is new, rewrite what is confirmed — the pipeline of DESIGN.md,
+//! one call per stage.
+//!
+//! The order is what keeps the promises: an object is confirmed before its manifest entry is
+//! written, and the manifest before any page points at the object; a page is written whole or
+//! not at all. A crash between two steps leaves a state the next run finishes.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::extract;
+use crate::fs::rel;
+use crate::hash;
+use crate::manifest::{Manifest, ManifestError};
+use crate::output;
+use crate::pages::{self, Loaded};
+use crate::plan::{self, Plan};
+use crate::report::{file_warning, CommandName, PageChange, Report};
+use crate::rewrite;
+use crate::store::{OpenError, Store};
+use crate::upload::{self, Outcome};
+
+#[derive(Debug, Default, Clone)]
+pub struct SyncOptions {
+    /// Files or folders that narrow the run (absolute or relative to the current folder).
+    pub paths: Vec<PathBuf>,
+    /// Write rewritten pages (and copies of every other file) here instead of in place.
+    pub out: Option<PathBuf>,
+    pub dry_run: bool,
+}
+
+pub fn sync(
+    config: &Config,
+    cwd: &Path,
+    opts: &SyncOptions,
+    connect: &dyn Fn() -> Result<Box<dyn Store>, OpenError>,
+) -> Result<Report, Error> {
+    let started = Instant::now();
+    let only = pages::narrow(cwd, &opts.paths)?;
+    let out = output::out_dir(cwd, opts.out.as_deref(), config)?;
+    let mut manifest = Manifest::load(&config.manifest)?;
+    let mut loaded = pages::load(config, &only, &pages::skip_dirs(config, out.as_deref()))?;
+    let mut report = Report {
+        dry_run: opts.dry_run,
+        ..Report::new(CommandName::Sync, std::mem::take(&mut loaded.problems))
+    };
+    report
+        .problems
+        .extend(pages::reference_problems(&loaded.pages));
+    report.counts.references = loaded.pages.iter().map(|p| p.refs.len()).sum();
+
+    let hashed = hash::hash_referenced(&loaded.pages, config);
+    report.problems.extend(hashed.problems);
+    report.counts.local_images = hashed.images.len();
+    let plan = plan::plan_run(hashed.images, config, &manifest);
+    report.add(plan.diagnostics(config));
+    let uploaded = upload::execute(&plan, config, opts.dry_run, connect)?;
+    upload::report_outcomes(&plan, &uploaded, opts.dry_run, &mut report);
+
+    if !opts.dry_run {
+        // The manifest first: a page may point at an object only once the manifest knows it.
+        manifest.record(&plan, &uploaded.outcomes);
+        save_state(config, &mut manifest, &hashed.cache, &mut report)?;
+    }
+    rewrite_pages(
+        config,
+        &loaded,
+        &plan,
+        &uploaded.outcomes,
+        opts,
+        out.as_deref(),
+        &mut report,
+    );
+    if let (Some(out), false) = (&out, opts.dry_run) {
+        report
+            .problems
+            .extend(output::mirror_others(config, &loaded, out));
+    }
+    report.counts.pages = loaded.pages.len();
+    report.elapsed_ms = started.elapsed().as_millis();
+    Ok(report)
+}
+
+/// Save the manifest (a failure stops the run: no page may point at an unrecorded object) and
+/// the stat cache (a failure only costs the next run some reads).
+fn save_state(
+    config: &Config,
+    manifest: &mut Manifest,
+    cache: &hash::StatCache,
+    report: &mut Report,
+) -> Result<(), ManifestError> {
+    manifest
+        .save(&config.manifest)
+        .map_err(|source| ManifestError::Write {
+            path: config.manifest.clone(),
+            source,
+        })?;
+    if let Err(e) = cache.save(&config.cache_file) {
+        report.warnings.push(file_warning(
+            &rel(&config.root, &config.cache_file),
+            "unreadable",
+            format!("cannot write the stat cache ({e}); the next run hashes again"),
+        ));
+    }
+    Ok(())
+}
+
+/// The rewrite and output stages for every page: the new text, the diff of a dry run, and the
+/// write in place or into the out tree.
+fn rewrite_pages(
+    config: &Config,
+    loaded: &Loaded,
+    plan: &Plan,
+    outcomes: &[Outcome],
+    opts: &SyncOptions,
+    out: Option<&Path>,
+    report: &mut Report,
+) {
+    let extract_opts = extract::Options {
+        front_matter: config.front_matter.clone(),
+    };
+    for page in &loaded.pages {
+        let edit = rewrite::page_edit(page, plan, outcomes, &extract_opts).unwrap_or_else(|d| {
+            report.problems.push(d);
+            None
+        });
+        if let Some(edit) = &edit {
+            report.counts.pages_changed += 1;
+            report.counts.rewritten += edit.rewrites.len();
+            if opts.dry_run {
+                report.diff.push_str(
+                    &similar::TextDiff::from_lines(&page.text, &edit.text)
+                        .unified_diff()
+                        .header(&format!("a/{}", page.rel), &format!("b/{}", page.rel))
+                        .to_string(),
+                );
+            }
+            report.changes.push(PageChange {
+                file: page.rel.clone(),
+                rewrites: edit.rewrites.clone(),
+            });
+        }
+        if opts.dry_run {
+            continue;
+        }
+        let new_text = edit.as_ref().map(|e| e.text.as_str());
+        if let Some(problem) = output::write_page(page, new_text, out) {
+            report.problems.push(problem);
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! Output: write the rewritten pages, in place or into the `--out` tree, and mirror every other
+//! file of the content roots into that tree so that the site generator can build from it.
+//!
+//! In place, a page is replaced whole (temp file and rename, flushed first) or not at all. In the
+//! out tree a file is written only when its bytes differ, and a copy is skipped when one with the
+//! same size and time is there. imglift's own files (config, manifest, stat cache) are never
+//! mirrored. Nothing here decides what a page says: that is the rewrite stage's.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::Config;
+use crate::error::ConfigError;
+use crate::fs::{lexical_normalize, rel};
+use crate::pages::{Loaded, Page};
+use crate::report::{file_error, Diagnostic};
+
+/// The `--out` folder as an absolute path; it must be neither the site root nor contain a
+/// content folder, or the sources would be overwritten.
+pub fn out_dir(
+    cwd: &Path,
+    out: Option<&Path>,
+    config: &Config,
+) -> Result<Option<PathBuf>, ConfigError> {
+    let Some(out) = out else {
+        return Ok(None);
+    };
+    let o = lexical_normalize(&cwd.join(out));
+    let inside_content = config.content.iter().any(|c| c.starts_with(&o));
+    if inside_content || o == config.root {
+        return Err(ConfigError::Path {
+            path: o,
+            message: "--out must not be the site root or contain a content folder".into(),
+        });
+    }
+    Ok(Some(o))
+}
+
+/// Write one page: its new text in place, or its new (or old) text into the out tree.
+pub fn write_page(page: &Page, new_text: Option<&str>, out: Option<&Path>) -> Option<Diagnostic> {
+    let written = match out {
+        Some(out) => {
+            let bytes = new_text.unwrap_or(&page.text).as_bytes();
+            write_if_changed(&out.join(&page.rel), bytes)
+        }
+        None => match new_text {
+            Some(new) => crate::fs::write_atomic(&page.path, new.as_bytes()),
+            None => Ok(()),
+        },
+    };
+    written
+        .err()
+        .map(|e| file_error(&page.rel, "unreadable", format!("cannot write: {e}")))
+}
+
+/// Copy every file of the content roots that is not a page (and every page that could not be
+/// read) into the out tree.
+pub fn mirror_others(config: &Config, loaded: &Loaded, out: &Path) -> Vec<Diagnostic> {
+    // imglift's own files are not part of the site the generator builds.
+    let own = [
+        Some(&config.manifest),
+        Some(&config.cache_file),
+        config.config_file.as_ref(),
+    ];
+    let others = loaded.others.iter().filter(|p| !own.contains(&Some(*p)));
+    let mut problems = Vec::new();
+    for path in others.chain(&loaded.unreadable) {
+        let dest = out.join(rel(&config.root, path));
+        if let Err(e) = mirror_file(path, &dest) {
+            problems.push(file_error(
+                &rel(&config.root, path),
+                "unreadable",
+                format!("cannot copy to {}: {e}", dest.display()),
+            ));
+        }
+    }
+    problems
+}
+
+fn write_if_changed(dest: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if std::fs::read(dest).is_ok_and(|old| old == bytes) {
+        return Ok(());
+    }
+    if let Some(parent) = dest.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    crate::fs::write_replace(dest, bytes)
+}
+
+/// Copy a file into the output tree unless a copy with the same size and time is there.
+fn mirror_file(src: &Path, dest: &Path) -> std::io::Result<()> {
+    let meta = std::fs::metadata(src)?;
+    if let Ok(existing) = std::fs::metadata(dest) {
+        if existing.len() == meta.len() && existing.modified().ok() == meta.modified().ok() {
+            return Ok(());
+        }
+    }
+    if let Some(parent) = dest.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::copy(src, dest)?;
+    if let Ok(mtime) = meta.modified() {
+        std::fs::File::options()
+            .write(true)
+            .open(dest)?
+            .set_modified(mtime)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,174 @@
+//! Pages: the scan, extract and resolve stages for a whole run. Every page of the content roots
+//! is read once, its references extracted with their byte spans and resolved to local files;
+//! what cannot be read as text is kept aside so that `--out` still copies it.
+//!
+//! Nothing here opens an image or writes a file.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::{Config, TargetConfig};
+use crate::error::ConfigError;
+use crate::extract::{self, LineIndex, Reference};
+use crate::fs::{lexical_normalize, rel};
+use crate::report::{file_error, Diagnostic, Severity};
+use crate::resolve::{self, Resolved};
+use crate::scan;
+
+/// A page read and extracted.
+pub struct Page {
+    pub path: PathBuf,
+    pub rel: String,
+    pub text: String,
+    pub lines: LineIndex,
+    pub refs: Vec<(Reference, Resolved)>,
+}
+
+impl Page {
+    pub fn diag(
+        &self,
+        offset: usize,
+        severity: Severity,
+        kind: &'static str,
+        message: String,
+    ) -> Diagnostic {
+        let (line, col) = self.lines.locate(&self.text, offset);
+        Diagnostic {
+            file: self.rel.clone(),
+            line,
+            col,
+            severity,
+            kind,
+            message,
+        }
+    }
+}
+
+/// Every page of a run, and what could not be read as one.
+pub struct Loaded {
+    pub pages: Vec<Page>,
+    /// Pages that could not be read as text: copied as they are with `--out`.
+    pub unreadable: Vec<PathBuf>,
+    pub others: Vec<PathBuf>,
+    pub problems: Vec<Diagnostic>,
+}
+
+/// The PATH arguments of a command, as absolute paths (each must exist).
+pub fn narrow(cwd: &Path, paths: &[PathBuf]) -> Result<Vec<PathBuf>, ConfigError> {
+    paths
+        .iter()
+        .map(|p| {
+            let abs = cwd.join(p);
+            abs.canonicalize().map_err(|e| ConfigError::Path {
+                path: abs.clone(),
+                message: e.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// Scan, read, extract and resolve every page.
+pub fn load(config: &Config, only: &[PathBuf], skip: &[PathBuf]) -> Result<Loaded, ConfigError> {
+    let scanned = scan::scan(config, only, skip)?;
+    let opts = extract::Options {
+        front_matter: config.front_matter.clone(),
+    };
+    let mut loaded = Loaded {
+        pages: Vec::new(),
+        unreadable: Vec::new(),
+        others: scanned.others,
+        problems: Vec::new(),
+    };
+    for path in scanned.pages {
+        let rel = rel(&config.root, &path);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) => {
+                loaded
+                    .problems
+                    .push(file_error(&rel, "unreadable", format!("cannot read: {e}")));
+                loaded.unreadable.push(path);
+                continue;
+            }
+        };
+        let text = match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                let at = e.utf8_error().valid_up_to();
+                let prefix = String::from_utf8_lossy(&e.as_bytes()[..at]).into_owned();
+                let (line, col) = LineIndex::new(&prefix).locate(&prefix, at);
+                loaded.problems.push(Diagnostic {
+                    file: rel,
+                    line,
+                    col,
+                    severity: Severity::Error,
+                    kind: "unreadable",
+                    message: "not valid UTF-8 text; page left as it is".into(),
+                });
+                loaded.unreadable.push(path);
+                continue;
+            }
+        };
+        let extracted = extract::extract(&text, &opts);
+        let mut page = Page {
+            lines: LineIndex::new(&text),
+            refs: Vec::with_capacity(extracted.refs.len()),
+            path,
+            rel,
+            text,
+        };
+        for p in extracted.problems {
+            let d = page.diag(p.offset, Severity::Warning, "unparsed", p.message);
+            loaded.problems.push(d);
+        }
+        for r in extracted.refs {
+            let resolved = resolve::resolve(&r.dest, &page.path, config);
+            page.refs.push((r, resolved));
+        }
+        loaded.pages.push(page);
+    }
+    Ok(loaded)
+}
+
+/// Diagnostics for references that cannot be lifted (missing or refused), in page order.
+pub fn reference_problems(pages: &[Page]) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for page in pages {
+        for (r, resolved) in &page.refs {
+            let d = match resolved {
+                Resolved::Missing { hint } => page.diag(
+                    r.span.start,
+                    Severity::Error,
+                    "broken",
+                    match hint {
+                        Some(h) => format!(
+                            "image `{}` not found (did you mean `{h}`? names are case-sensitive)",
+                            r.dest
+                        ),
+                        None => format!("image `{}` not found", r.dest),
+                    },
+                ),
+                Resolved::Refused { reason } => page.diag(
+                    r.span.start,
+                    Severity::Error,
+                    "refused",
+                    format!("image `{}` refused: {reason}; not uploaded", r.dest),
+                ),
+                _ => continue,
+            };
+            out.push(d);
+        }
+    }
+    out
+}
+
+/// Folders no scan may enter: the local store and the output tree.
+pub fn skip_dirs(config: &Config, out: Option<&Path>) -> Vec<PathBuf> {
+    let mut skip = Vec::new();
+    if let TargetConfig::Dir(d) = &config.target {
+        skip.push(d.canonicalize().unwrap_or_else(|_| lexical_normalize(d)));
+    }
+    if let Some(o) = out {
+        skip.push(o.canonicalize().unwrap_or_else(|_| lexical_normalize(o)));
+    }
+    skip
+}
