@@ -174,47 +174,16 @@ impl Config {
             .ok_or(ConfigError::Missing {
                 key: "public_url",
                 hint: "the address that serves the bucket, e.g. https://img.example.com",
-            })?;
-        let public_url = check_public_url(&public_url)?;
-
+            })
+            .and_then(|url| check_public_url(&url))?;
         let key_text = raw.key.unwrap_or_else(|| DEFAULT_KEY.to_string());
         let key = KeyTemplate::parse(&key_text).map_err(|message| ConfigError::Invalid {
             key: "key",
             message,
         })?;
 
-        let target = match raw.target.unwrap_or_default() {
-            RawTarget {
-                dir: Some(_),
-                s3: Some(_),
-            } => {
-                return Err(ConfigError::Invalid {
-                    key: "target",
-                    message: "give either `dir` or `s3`, not both".into(),
-                })
-            }
-            RawTarget { s3: Some(s3), .. } => TargetConfig::S3(s3_config(s3, file)?),
-            RawTarget { dir, .. } => {
-                TargetConfig::Dir(base.join(dir.unwrap_or_else(|| PathBuf::from("imglift-store"))))
-            }
-        };
-
-        let concurrency = match overrides.concurrency {
-            Some(n) => n,
-            None => match env("IMGLIFT_CONCURRENCY") {
-                Some(v) => v.parse().map_err(|_| ConfigError::Invalid {
-                    key: "IMGLIFT_CONCURRENCY",
-                    message: format!("`{v}` is not a whole number"),
-                })?,
-                None => raw.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
-            },
-        };
-        if concurrency == 0 {
-            return Err(ConfigError::Invalid {
-                key: "concurrency",
-                message: "must be at least 1".into(),
-            });
-        }
+        let target = target_config(raw.target.unwrap_or_default(), &base, file)?;
+        let concurrency = concurrency(raw.concurrency, overrides, env)?;
         let manifest = base.join(
             raw.manifest
                 .unwrap_or_else(|| PathBuf::from("imglift.lock")),
@@ -242,6 +211,52 @@ impl Config {
             max_size: raw.max_size.unwrap_or(DEFAULT_MAX_SIZE),
         })
     }
+}
+
+/// `target:` as configured: a folder (the default) or an S3 bucket, never both.
+fn target_config(
+    raw: RawTarget,
+    base: &Path,
+    file: Option<&Path>,
+) -> Result<TargetConfig, ConfigError> {
+    match raw {
+        RawTarget {
+            dir: Some(_),
+            s3: Some(_),
+        } => Err(ConfigError::Invalid {
+            key: "target",
+            message: "give either `dir` or `s3`, not both".into(),
+        }),
+        RawTarget { s3: Some(s3), .. } => Ok(TargetConfig::S3(s3_config(s3, file)?)),
+        RawTarget { dir, .. } => Ok(TargetConfig::Dir(
+            base.join(dir.unwrap_or_else(|| PathBuf::from("imglift-store"))),
+        )),
+    }
+}
+
+/// Uploads in flight: the flag, then IMGLIFT_CONCURRENCY, then the file, then the default.
+fn concurrency(
+    file_value: Option<usize>,
+    overrides: &Overrides,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<usize, ConfigError> {
+    let concurrency = match overrides.concurrency {
+        Some(n) => n,
+        None => match env("IMGLIFT_CONCURRENCY") {
+            Some(v) => v.parse().map_err(|_| ConfigError::Invalid {
+                key: "IMGLIFT_CONCURRENCY",
+                message: format!("`{v}` is not a whole number"),
+            })?,
+            None => file_value.unwrap_or(DEFAULT_CONCURRENCY),
+        },
+    };
+    if concurrency == 0 {
+        return Err(ConfigError::Invalid {
+            key: "concurrency",
+            message: "must be at least 1".into(),
+        });
+    }
+    Ok(concurrency)
 }
 
 fn find_config(start: &Path) -> Option<PathBuf> {

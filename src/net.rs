@@ -244,7 +244,9 @@ mod tests {
         let rt = runtime(1, "test").unwrap();
         let client = client(Duration::from_secs(5), "test").unwrap();
         let url = format!("http://127.0.0.1:{port}/");
-        let e = rt.block_on(async { client.get(url).send().await }).unwrap_err();
+        let e = rt
+            .block_on(async { client.get(url).send().await })
+            .unwrap_err();
         assert!(unreachable(&Failure::from(e)));
     }
 

@@ -33,54 +33,14 @@ pub enum Resolved {
 /// Strip `?query` and `#fragment`, percent-decode, and classify.
 pub fn resolve(dest: &str, page: &Path, config: &Config) -> Resolved {
     let dest = dest.trim();
-    if dest.is_empty() || dest.starts_with('#') || dest.starts_with('?') {
-        return Resolved::Ignored;
-    }
-    if dest.starts_with(&config.public_url)
-        && matches!(
-            dest.as_bytes().get(config.public_url.len()),
-            None | Some(b'/')
-        )
-    {
-        return Resolved::Lifted;
-    }
-    let liquid = crate::extract::liquid_site_path(dest).filter(|(_, used)| *used == dest.len());
-    let (site_absolute, rest) = match &liquid {
-        Some((path, _)) => (true, path.as_str()),
-        None => (dest.starts_with('/'), dest),
+    let (site_absolute, rest) = match not_local(dest, config) {
+        Ok(local) => local,
+        Err(resolved) => return resolved,
     };
-    if rest.contains("{{") || rest.contains("{%") {
-        return Resolved::Ignored;
-    }
-    if rest.starts_with("//") {
-        return Resolved::Ignored;
-    }
-    if let Some(scheme) = scheme(rest) {
-        return match scheme.to_ascii_lowercase().as_str() {
-            "file" => Resolved::Refused {
-                reason: "file: URLs point outside the site; use a path relative to the page".into(),
-            },
-            s if s.len() == 1 => Resolved::Refused {
-                reason: "an absolute filesystem path; use a path relative to the page or the site"
-                    .into(),
-            },
-            _ => Resolved::Ignored,
-        };
-    }
-    let path_part = rest.split(['?', '#']).next().unwrap_or("");
-    let decoded = match percent_decode_str(path_part).decode_utf8() {
-        Ok(d) => d.into_owned(),
-        Err(_) => {
-            return Resolved::Refused {
-                reason: "percent-encoding does not decode to UTF-8".into(),
-            }
-        }
+    let decoded = match decode(&rest) {
+        Ok(d) => d,
+        Err(refused) => return refused,
     };
-    if decoded.contains('\0') || decoded.contains('\\') {
-        return Resolved::Refused {
-            reason: "the path contains a NUL byte or a backslash".into(),
-        };
-    }
     let candidates: Vec<PathBuf> = if site_absolute {
         let inner = decoded.trim_start_matches('/');
         config
@@ -94,14 +54,82 @@ pub fn resolve(dest: &str, page: &Path, config: &Config) -> Resolved {
         let dir = page.parent().unwrap_or(&config.root);
         vec![dir.join(&decoded)]
     };
-    let mut outside = 0;
-    for candidate in &candidates {
-        let normal = lexical_normalize(candidate);
-        if !normal.starts_with(&config.root) {
-            outside += 1;
-            continue;
+    lookup(&candidates, &decoded, config)
+}
+
+/// A destination that is not a local path: empty, a fragment, the public URL, a template, a
+/// remote URL or a scheme. Otherwise whether the path is site-absolute, and the path itself
+/// (a Jekyll `{{ site.baseurl }}` prefix removed).
+fn not_local(dest: &str, config: &Config) -> Result<(bool, String), Resolved> {
+    if dest.is_empty() || dest.starts_with('#') || dest.starts_with('?') {
+        return Err(Resolved::Ignored);
+    }
+    if dest.starts_with(&config.public_url)
+        && matches!(
+            dest.as_bytes().get(config.public_url.len()),
+            None | Some(b'/')
+        )
+    {
+        return Err(Resolved::Lifted);
+    }
+    let liquid = crate::extract::liquid_site_path(dest).filter(|(_, used)| *used == dest.len());
+    let (site_absolute, rest) = match liquid {
+        Some((path, _)) => (true, path),
+        None => (dest.starts_with('/'), dest.to_string()),
+    };
+    if rest.contains("{{") || rest.contains("{%") || rest.starts_with("//") {
+        return Err(Resolved::Ignored);
+    }
+    if let Some(scheme) = scheme(&rest) {
+        return Err(match scheme.to_ascii_lowercase().as_str() {
+            "file" => Resolved::Refused {
+                reason: "file: URLs point outside the site; use a path relative to the page".into(),
+            },
+            s if s.len() == 1 => Resolved::Refused {
+                reason: "an absolute filesystem path; use a path relative to the page or the site"
+                    .into(),
+            },
+            _ => Resolved::Ignored,
+        });
+    }
+    Ok((site_absolute, rest))
+}
+
+/// The path part of a destination, percent-decoded; refused when it does not decode to text or
+/// holds a NUL byte or a backslash.
+fn decode(rest: &str) -> Result<String, Resolved> {
+    let path_part = rest.split(['?', '#']).next().unwrap_or("");
+    let decoded = match percent_decode_str(path_part).decode_utf8() {
+        Ok(d) => d.into_owned(),
+        Err(_) => {
+            return Err(Resolved::Refused {
+                reason: "percent-encoding does not decode to UTF-8".into(),
+            })
         }
-        for spelling in spellings(&normal) {
+    };
+    if decoded.contains('\0') || decoded.contains('\\') {
+        return Err(Resolved::Refused {
+            reason: "the path contains a NUL byte or a backslash".into(),
+        });
+    }
+    Ok(decoded)
+}
+
+/// The first candidate that exists inside the root, in each of its spellings; a link out of the
+/// root or a special file is refused; a miss gets a hint found inside the root only.
+fn lookup(candidates: &[PathBuf], decoded: &str, config: &Config) -> Resolved {
+    let inside: Vec<PathBuf> = candidates
+        .iter()
+        .map(|c| lexical_normalize(c))
+        .filter(|c| c.starts_with(&config.root))
+        .collect();
+    if inside.is_empty() {
+        return Resolved::Refused {
+            reason: format!("`{decoded}` leaves the site root"),
+        };
+    }
+    for normal in &inside {
+        for spelling in spellings(normal) {
             let Ok(meta) = std::fs::metadata(&spelling) else {
                 continue;
             };
@@ -121,14 +149,10 @@ pub fn resolve(dest: &str, page: &Path, config: &Config) -> Resolved {
             return Resolved::Local(real);
         }
     }
-    if outside == candidates.len() {
-        return Resolved::Refused {
-            reason: format!("`{decoded}` leaves the site root"),
-        };
-    }
-    let hint = candidates
+    // Only places inside the root are searched for a hint: a name outside must not leak.
+    let hint = inside
         .iter()
-        .find_map(|c| case_insensitive_match(&lexical_normalize(c), &config.root));
+        .find_map(|c| case_insensitive_match(c, &config.root));
     Resolved::Missing { hint }
 }
 

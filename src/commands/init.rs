@@ -221,7 +221,21 @@ pub fn render(
         ),
     }
     t.push_str("key: \"{hash:16}/{fileName}.{extName}\"   # object key; PicGo's {year}/{month}/{fileName}.{extName} works too\n\n");
-    t.push_str("target:\n");
+    t.push_str(&target_section(opts));
+    t.push_str("# Credentials are never written here: export IMGLIFT_ACCESS_KEY_ID and\n");
+    t.push_str("# IMGLIFT_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), or use CI secrets.\n\n");
+    t.push_str("cache_control: \"public, max-age=31536000, immutable\"\n");
+    t.push_str("concurrency: 16                  # uploads (and verify requests) in flight\n");
+    t.push_str("max_size: 20971520               # bytes; larger files are refused\n");
+    t.push_str(
+        "manifest: imglift.lock           # commit it; .imglift-cache beside it is local only\n",
+    );
+    t
+}
+
+/// The `target:` section: the S3 store when a bucket was given, else the local folder.
+fn target_section(opts: &InitOptions) -> String {
+    let mut t = String::from("target:\n");
     match &opts.bucket {
         Some(bucket) => {
             t.push_str(
@@ -256,14 +270,6 @@ pub fn render(
             t.push_str("  #   region: auto\n");
         }
     }
-    t.push_str("# Credentials are never written here: export IMGLIFT_ACCESS_KEY_ID and\n");
-    t.push_str("# IMGLIFT_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), or use CI secrets.\n\n");
-    t.push_str("cache_control: \"public, max-age=31536000, immutable\"\n");
-    t.push_str("concurrency: 16                  # uploads (and verify requests) in flight\n");
-    t.push_str("max_size: 20971520               # bytes; larger files are refused\n");
-    t.push_str(
-        "manifest: imglift.lock           # commit it; .imglift-cache beside it is local only\n",
-    );
     t
 }
 

@@ -209,32 +209,7 @@ fn yaml(page: &str, fm: &FrontMatter, keys: &[String], out: &mut Extracted) {
         if rest.is_empty() || rest.starts_with('#') {
             continue;
         }
-        let mut candidates: Vec<(Range<usize>, String, Option<char>)> = Vec::new();
-        if rest == "-" || rest.starts_with("- ") {
-            while stack.last().is_some_and(|(i, _)| *i > indent) {
-                stack.pop();
-            }
-            let item = rest[1..].trim_start();
-            let item_at = at + (rest.len() - item.len());
-            if let Some(c) = scalar(src, item_at, at + rest.len(), false) {
-                candidates.push(c);
-            }
-        } else {
-            let Some((key, value_at)) = mapping_key(rest) else {
-                continue;
-            };
-            while stack.last().is_some_and(|(i, _)| *i >= indent) {
-                stack.pop();
-            }
-            stack.push((indent, key));
-            let value_at = at + value_at;
-            let line_stop = at + rest.len();
-            if src[value_at..line_stop].starts_with('[') {
-                candidates.extend(flow_sequence(src, value_at + 1, line_stop));
-            } else if let Some(c) = scalar(src, value_at, line_stop, false) {
-                candidates.push(c);
-            }
-        }
+        let candidates = line_scalars(src, at, indent, rest, &mut stack);
         if candidates.is_empty() {
             continue;
         }
@@ -264,6 +239,42 @@ fn yaml(page: &str, fm: &FrontMatter, keys: &[String], out: &mut Extracted) {
             });
         }
     }
+}
+
+/// The scalar values one line of block YAML holds (a sequence item, a mapping value, or a flow
+/// sequence's items), with their spans in `src`; `stack` tracks the keys above the line.
+fn line_scalars(
+    src: &str,
+    at: usize,
+    indent: usize,
+    rest: &str,
+    stack: &mut Vec<(usize, String)>,
+) -> Vec<(Range<usize>, String, Option<char>)> {
+    let mut candidates = Vec::new();
+    if rest == "-" || rest.starts_with("- ") {
+        while stack.last().is_some_and(|(i, _)| *i > indent) {
+            stack.pop();
+        }
+        let item = rest[1..].trim_start();
+        let item_at = at + (rest.len() - item.len());
+        candidates.extend(scalar(src, item_at, at + rest.len(), false));
+        return candidates;
+    }
+    let Some((key, value_at)) = mapping_key(rest) else {
+        return candidates;
+    };
+    while stack.last().is_some_and(|(i, _)| *i >= indent) {
+        stack.pop();
+    }
+    stack.push((indent, key));
+    let value_at = at + value_at;
+    let line_stop = at + rest.len();
+    if src[value_at..line_stop].starts_with('[') {
+        candidates.extend(flow_sequence(src, value_at + 1, line_stop));
+    } else {
+        candidates.extend(scalar(src, value_at, line_stop, false));
+    }
+    candidates
 }
 
 /// `key: value` → (key, offset of the value within `rest`).
