@@ -383,3 +383,516 @@ fn s3_config(raw: RawS3, file: Option<&Path>) -> Result<S3Config, ConfigError> {
         prefix: raw.prefix.unwrap_or_default().trim_matches('/').to_string(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PUBLIC: &str = "https://img.example.com";
+
+    fn parse_ok(text: &str) -> RawConfig {
+        parse(text, Path::new("imglift.yaml")).unwrap_or_else(|e| panic!("{e}\n{text}"))
+    }
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    /// Resolve `text` as `<dir>/imglift.yaml` with the given flags and environment.
+    fn resolve_in(
+        dir: &Path,
+        text: &str,
+        overrides: &Overrides,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let file = dir.join("imglift.yaml");
+        Config::resolve(parse_ok(text), Some(&file), overrides, env)
+    }
+
+    fn resolve_ok(dir: &Path, text: &str) -> Config {
+        resolve_in(dir, text, &Overrides::default(), &no_env).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn flags(public_url: Option<&str>, concurrency: Option<usize>) -> Overrides {
+        Overrides {
+            config: None,
+            public_url: public_url.map(String::from),
+            concurrency,
+        }
+    }
+
+    #[test]
+    fn an_unknown_key_is_an_error_naming_it() {
+        for (text, key) in [
+            ("publik_url: https://img.example.com\n", "publik_url"),
+            ("target:\n  dri: store\n", "dri"),
+            ("target:\n  s3:\n    bucket: b\n    bukket: c\n", "bukket"),
+        ] {
+            let err = parse(text, Path::new("site/imglift.yaml")).unwrap_err();
+            assert!(matches!(err, ConfigError::Parse { .. }), "{err:?}");
+            let shown = err.to_string();
+            assert!(shown.contains(key), "{shown}");
+            assert!(shown.contains("site/imglift.yaml"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn invalid_yaml_and_wrong_types_are_parse_errors() {
+        for text in [
+            "public_url: [unclosed\n",
+            "concurrency: many\n",
+            "content: images\n",
+        ] {
+            let err = parse(text, Path::new("imglift.yaml")).unwrap_err();
+            assert!(matches!(err, ConfigError::Parse { .. }), "{text}: {err:?}");
+        }
+    }
+
+    #[test]
+    fn an_empty_or_comment_only_file_is_all_defaults() {
+        for text in ["", "# nothing yet\n"] {
+            let raw = parse_ok(text);
+            assert!(raw.public_url.is_none() && raw.target.is_none() && raw.root.is_none());
+        }
+    }
+
+    #[test]
+    fn secrets_in_the_file_are_refused_without_echoing_them() {
+        for (text, key) in [
+            (
+                "target:\n  s3:\n    bucket: b\n    secret_access_key: HUNTER2value\n",
+                "target.s3.secret_access_key",
+            ),
+            (
+                "target:\n  s3:\n    bucket: b\n    access_key_id: HUNTER2value\n",
+                "target.s3.access_key_id",
+            ),
+            (
+                "AWS_SECRET_ACCESS_KEY: HUNTER2value\n",
+                "AWS_SECRET_ACCESS_KEY",
+            ),
+            ("AccessKeyId: HUNTER2value\n", "AccessKeyId"),
+            ("password: HUNTER2value\n", "password"),
+            ("session_token: HUNTER2value\n", "session_token"),
+            ("credentials:\n  id: HUNTER2value\n", "credentials"),
+            // Refused before the unknown key is reported.
+            ("bogus: 1\nsecret: HUNTER2value\n", "secret"),
+        ] {
+            let err = parse(text, Path::new("imglift.yaml")).unwrap_err();
+            match &err {
+                ConfigError::Secret { key: k, .. } => assert_eq!(k, key, "{text}"),
+                other => panic!("{text}: {other:?}"),
+            }
+            let shown = err.to_string();
+            assert!(shown.contains(key), "{shown}");
+            assert!(!shown.contains("HUNTER2value"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn credentials_in_the_endpoint_url_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        for endpoint in [
+            "https://AKIAEXAMPLE:HUNTER2value@s3.example.com",
+            "https://token@s3.example.com/",
+            "AKIAEXAMPLE:HUNTER2value@s3.example.com",
+        ] {
+            let text = format!(
+                "public_url: {PUBLIC}\ntarget:\n  s3:\n    bucket: b\n    endpoint: {endpoint}\n"
+            );
+            let err = resolve_in(dir.path(), &text, &Overrides::default(), &no_env).unwrap_err();
+            assert!(
+                matches!(err, ConfigError::Secret { .. }),
+                "{endpoint}: {err:?}"
+            );
+            assert!(!err.to_string().contains("HUNTER2value"), "{err}");
+        }
+        // An `@` after the host is part of the path, not credentials.
+        let text = format!(
+            "public_url: {PUBLIC}\ntarget:\n  s3:\n    bucket: b\n    endpoint: https://s3.example.com/@x\n"
+        );
+        assert!(resolve_in(dir.path(), &text, &Overrides::default(), &no_env).is_ok());
+    }
+
+    #[test]
+    fn defaults_are_applied() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = resolve_ok(dir.path(), &format!("public_url: {PUBLIC}\n"));
+        let root = dir.path().canonicalize().unwrap();
+        assert_eq!(c.root, root);
+        assert_eq!(
+            c.config_file.as_deref(),
+            Some(&*dir.path().join("imglift.yaml"))
+        );
+        assert_eq!(c.content, [root.join("content")]);
+        assert_eq!(c.static_dirs, [root.join("static")]);
+        assert!(c.include.is_match("content/posts/a.md"));
+        assert!(c.include.is_match("b.markdown"));
+        assert!(!c.include.is_match("content/a.txt"));
+        assert!(!c.exclude.is_match("content/posts/a.md"));
+        assert_eq!(c.public_url, PUBLIC);
+        assert_eq!(c.cache_control, "public, max-age=31536000, immutable");
+        assert_eq!(c.concurrency, 16);
+        assert_eq!(c.max_size, 20 * 1024 * 1024);
+        assert_eq!(c.manifest, dir.path().join("imglift.lock"));
+        assert_eq!(c.cache_file, dir.path().join(".imglift-cache"));
+        for key in [
+            "image",
+            "images",
+            "cover.image",
+            "featured_image",
+            "image.path",
+            "extra.image",
+        ] {
+            assert!(c.front_matter.iter().any(|k| k == key), "{key}");
+        }
+        match &c.target {
+            TargetConfig::Dir(d) => assert_eq!(d, &dir.path().join("imglift-store")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn values_from_the_file_replace_the_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("site")).unwrap();
+        let text = format!(
+            "root: site\ncontent: [posts, pages]\nstatic: [public]\ninclude: ['**/*.mdx']\n\
+             exclude: ['drafts/**']\npublic_url: {PUBLIC}\ncache_control: no-cache\n\
+             concurrency: 3\nfront_matter: [hero]\nmanifest: state/lift.lock\nmax_size: 1000\n"
+        );
+        let c = resolve_ok(dir.path(), &text);
+        let root = dir.path().join("site").canonicalize().unwrap();
+        assert_eq!(c.root, root);
+        assert_eq!(c.content, [root.join("posts"), root.join("pages")]);
+        assert_eq!(c.static_dirs, [root.join("public")]);
+        assert!(c.include.is_match("posts/a.mdx"));
+        assert!(!c.include.is_match("posts/a.md"));
+        assert!(c.exclude.is_match("drafts/a.mdx"));
+        assert_eq!(c.cache_control, "no-cache");
+        assert_eq!(c.concurrency, 3);
+        assert_eq!(c.front_matter, ["hero"]);
+        // Relative to the config file's folder, not to the root.
+        assert_eq!(c.manifest, dir.path().join("state/lift.lock"));
+        assert_eq!(c.cache_file, dir.path().join("state/.imglift-cache"));
+        assert_eq!(c.max_size, 1000);
+    }
+
+    #[test]
+    fn public_url_flag_beats_environment_beats_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "public_url: https://file.example.com\n";
+        let env = |k: &str| (k == "IMGLIFT_PUBLIC_URL").then(|| "https://env.example.com".into());
+        let got = |o: &Overrides, e: &dyn Fn(&str) -> Option<String>| {
+            resolve_in(dir.path(), text, o, e).unwrap().public_url
+        };
+        let flag = flags(Some("https://flag.example.com/"), None);
+        assert_eq!(got(&flag, &env), "https://flag.example.com");
+        assert_eq!(got(&Overrides::default(), &env), "https://env.example.com");
+        assert_eq!(
+            got(&Overrides::default(), &no_env),
+            "https://file.example.com"
+        );
+        // Given only by a flag or the environment, the file need not have it.
+        let c = resolve_in(dir.path(), "", &Overrides::default(), &env).unwrap();
+        assert_eq!(c.public_url, "https://env.example.com");
+        let err = resolve_in(dir.path(), "", &Overrides::default(), &no_env).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ConfigError::Missing {
+                    key: "public_url",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn concurrency_flag_beats_environment_beats_file_beats_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = |k: &str| (k == "IMGLIFT_CONCURRENCY").then(|| "7".into());
+        let with_file = format!("public_url: {PUBLIC}\nconcurrency: 5\n");
+        let without = format!("public_url: {PUBLIC}\n");
+        let got = |text: &str, o: &Overrides, e: &dyn Fn(&str) -> Option<String>| {
+            resolve_in(dir.path(), text, o, e).unwrap().concurrency
+        };
+        assert_eq!(got(&with_file, &flags(None, Some(2)), &env), 2);
+        assert_eq!(got(&with_file, &Overrides::default(), &env), 7);
+        assert_eq!(got(&with_file, &Overrides::default(), &no_env), 5);
+        assert_eq!(got(&without, &Overrides::default(), &no_env), 16);
+
+        let bad_env = |k: &str| (k == "IMGLIFT_CONCURRENCY").then(|| "lots".into());
+        let err = resolve_in(dir.path(), &without, &Overrides::default(), &bad_env).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ConfigError::Invalid {
+                    key: "IMGLIFT_CONCURRENCY",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("lots"), "{err}");
+        // A flag is not overruled by a bad environment value.
+        assert_eq!(got(&without, &flags(None, Some(4)), &bad_env), 4);
+        for (text, o) in [
+            (format!("{without}concurrency: 0\n"), Overrides::default()),
+            (without.clone(), flags(None, Some(0))),
+        ] {
+            let err = resolve_in(dir.path(), &text, &o, &no_env).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    ConfigError::Invalid {
+                        key: "concurrency",
+                        ..
+                    }
+                ),
+                "{err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn public_url_must_be_an_http_address() {
+        let dir = tempfile::tempdir().unwrap();
+        for bad in [
+            "img.example.com",
+            "ftp://img.example.com",
+            "https://",
+            "https:///",
+            "https://img example.com",
+            "s3://bucket",
+            "/images",
+        ] {
+            let err = resolve_in(dir.path(), "", &flags(Some(bad), None), &no_env).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    ConfigError::Invalid {
+                        key: "public_url",
+                        ..
+                    }
+                ),
+                "{bad}: {err:?}"
+            );
+        }
+        for (good, want) in [
+            ("https://img.example.com", "https://img.example.com"),
+            ("https://img.example.com/", "https://img.example.com"),
+            ("  https://img.example.com//  ", "https://img.example.com"),
+            (
+                "http://localhost:8080/images/",
+                "http://localhost:8080/images",
+            ),
+        ] {
+            let c = resolve_in(dir.path(), "", &flags(Some(good), None), &no_env).unwrap();
+            assert_eq!(c.public_url, want, "{good}");
+        }
+    }
+
+    #[test]
+    fn target_dir_or_s3() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = resolve_ok(
+            dir.path(),
+            &format!("public_url: {PUBLIC}\ntarget:\n  dir: out/images\n"),
+        );
+        match c.target {
+            TargetConfig::Dir(d) => assert_eq!(d, dir.path().join("out/images")),
+            other => panic!("{other:?}"),
+        }
+
+        let c = resolve_ok(
+            dir.path(),
+            &format!(
+                "public_url: {PUBLIC}\ntarget:\n  s3:\n    bucket: blog\n    endpoint: https://s3.example.com/\n    region: eu-west-1\n    acl: public-read\n    prefix: /site/images/\n"
+            ),
+        );
+        match c.target {
+            TargetConfig::S3(s3) => {
+                assert_eq!(s3.bucket, "blog");
+                assert_eq!(s3.endpoint, "https://s3.example.com");
+                assert_eq!(s3.region, "eu-west-1");
+                assert_eq!(s3.acl.as_deref(), Some("public-read"));
+                assert_eq!(s3.prefix, "site/images");
+            }
+            other => panic!("{other:?}"),
+        }
+
+        let err = resolve_in(
+            dir.path(),
+            &format!("public_url: {PUBLIC}\ntarget:\n  dir: x\n  s3:\n    bucket: b\n    endpoint: https://s3.example.com\n"),
+            &Overrides::default(),
+            &no_env,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, ConfigError::Invalid { key: "target", .. }),
+            "{err:?}"
+        );
+
+        let err = parse(
+            "target:\n  s3:\n    endpoint: https://s3.example.com\n",
+            Path::new("imglift.yaml"),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("bucket"), "{err}");
+    }
+
+    #[test]
+    fn s3_account_id_gives_the_r2_endpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let s3 = |body: &str| {
+            let c = resolve_ok(
+                dir.path(),
+                &format!("public_url: {PUBLIC}\ntarget:\n  s3:\n    bucket: blog\n{body}"),
+            );
+            match c.target {
+                TargetConfig::S3(s3) => s3,
+                other => panic!("{other:?}"),
+            }
+        };
+        let r2 = s3("    account_id: 0123abcd\n");
+        assert_eq!(r2.endpoint, "https://0123abcd.r2.cloudflarestorage.com");
+        assert_eq!(r2.region, "auto");
+        assert_eq!(r2.acl, None);
+        assert_eq!(r2.prefix, "");
+        // An explicit endpoint wins.
+        let both = s3("    account_id: 0123abcd\n    endpoint: https://minio.local:9000\n");
+        assert_eq!(both.endpoint, "https://minio.local:9000");
+
+        let err = resolve_in(
+            dir.path(),
+            &format!("public_url: {PUBLIC}\ntarget:\n  s3:\n    bucket: blog\n"),
+            &Overrides::default(),
+            &no_env,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ConfigError::Missing {
+                    key: "target.s3.endpoint",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn bad_globs_key_templates_and_roots_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = format!("public_url: {PUBLIC}\n");
+        for (extra, key) in [
+            ("include: ['**/[.md']\n", "include"),
+            ("exclude: ['a/{b']\n", "exclude"),
+            ("key: '{nope}/{fileName}'\n", "key"),
+        ] {
+            let err = resolve_in(
+                dir.path(),
+                &format!("{base}{extra}"),
+                &Overrides::default(),
+                &no_env,
+            )
+            .unwrap_err();
+            match err {
+                ConfigError::Invalid { key: k, .. } => assert_eq!(k, key, "{extra}"),
+                other => panic!("{extra}: {other:?}"),
+            }
+        }
+        let err = resolve_in(
+            dir.path(),
+            &format!("{base}root: no-such-folder\n"),
+            &Overrides::default(),
+            &no_env,
+        )
+        .unwrap_err();
+        assert!(matches!(err, ConfigError::Root { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn load_finds_the_file_in_a_parent_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("imglift.yaml");
+        std::fs::write(
+            &file,
+            format!("public_url: {PUBLIC}\ntarget:\n  dir: store\n"),
+        )
+        .unwrap();
+        let deep = dir.path().join("content/posts");
+        std::fs::create_dir_all(&deep).unwrap();
+        let c = Config::load(&deep, &Overrides::default()).unwrap();
+        assert_eq!(c.config_file.as_deref(), Some(&*file));
+        assert_eq!(c.root, dir.path().canonicalize().unwrap());
+        match c.target {
+            TargetConfig::Dir(d) => assert_eq!(d, dir.path().join("store")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn load_reads_imglift_yml_and_an_explicit_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("imglift.yml"),
+            format!("public_url: {PUBLIC}\n"),
+        )
+        .unwrap();
+        let c = Config::load(dir.path(), &Overrides::default()).unwrap();
+        assert_eq!(c.config_file, Some(dir.path().join("imglift.yml")));
+
+        std::fs::create_dir(dir.path().join("conf")).unwrap();
+        std::fs::write(
+            dir.path().join("conf/other.yaml"),
+            format!("root: ..\npublic_url: {PUBLIC}\n"),
+        )
+        .unwrap();
+        let o = Overrides {
+            config: Some("conf/other.yaml".into()),
+            ..Overrides::default()
+        };
+        let c = Config::load(dir.path(), &o).unwrap();
+        assert_eq!(c.config_file, Some(dir.path().join("conf/other.yaml")));
+        assert_eq!(c.root, dir.path().canonicalize().unwrap());
+
+        let o = Overrides {
+            config: Some("conf/missing.yaml".into()),
+            ..Overrides::default()
+        };
+        let err = Config::load(dir.path(), &o).unwrap_err();
+        assert!(matches!(err, ConfigError::NotFound { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn load_without_a_config_file_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let has_one = dir
+            .path()
+            .ancestors()
+            .any(|d| FILE_NAMES.iter().any(|n| d.join(n).is_file()));
+        if has_one {
+            // A stray imglift.yaml above the temp folder; nothing to check here.
+            return;
+        }
+        let err = Config::load(dir.path(), &Overrides::default()).unwrap_err();
+        assert!(matches!(err, ConfigError::NoConfig { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn load_refuses_a_secret_in_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("imglift.yaml"),
+            format!("public_url: {PUBLIC}\ntarget:\n  s3:\n    bucket: b\n    account_id: a\n    secret_access_key: HUNTER2value\n"),
+        )
+        .unwrap();
+        let err = Config::load(dir.path(), &Overrides::default()).unwrap_err();
+        assert!(matches!(err, ConfigError::Secret { .. }), "{err:?}");
+        assert!(!err.to_string().contains("HUNTER2value"), "{err}");
+    }
+}

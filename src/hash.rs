@@ -64,13 +64,14 @@ impl Refusal {
 
 /// The image type of these bytes, or `None` if they are not an image we upload.
 pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
-    if let Some(kind) = infer::get(bytes) {
-        if kind.matcher_type() == infer::MatcherType::Image {
-            return Some(kind.mime_type());
-        }
-        return None;
+    // SVG first: `infer` calls an SVG with an XML declaration or a leading comment (as Inkscape,
+    // Illustrator, draw.io and matplotlib write them) XML or HTML text.
+    if is_svg(bytes) {
+        return Some("image/svg+xml");
     }
-    is_svg(bytes).then_some("image/svg+xml")
+    infer::get(bytes)
+        .filter(|kind| kind.matcher_type() == infer::MatcherType::Image)
+        .map(|kind| kind.mime_type())
 }
 
 /// SVG is text: after an optional BOM, XML declaration, comments and doctype, the first element
@@ -322,4 +323,319 @@ fn hash_one(
         mime: mime.to_string(),
     };
     (Ok(image(hash, mime.to_string())), Some(entry))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::{Duration, SystemTime};
+
+    fn fixture(rel: &str) -> Vec<u8> {
+        std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures")
+                .join(rel),
+        )
+        .unwrap()
+    }
+
+    fn png() -> Vec<u8> {
+        fixture("hugo/static/img/diagram.png")
+    }
+
+    fn at(secs: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    /// Write `bytes` to `path` and set its mtime.
+    fn write(path: &Path, bytes: &[u8], mtime: SystemTime) {
+        std::fs::write(path, bytes).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
+    }
+
+    fn hex(bytes: &[u8]) -> String {
+        blake3::hash(bytes).to_hex().to_string()
+    }
+
+    fn hash1(
+        path: &Path,
+        rel: &str,
+        limit: u64,
+        cache: &mut StatCache,
+    ) -> Result<ImageFile, Refusal> {
+        let files = [(path.to_path_buf(), rel.to_string())];
+        hash_all(&files, limit, cache, &|| {}).pop().unwrap()
+    }
+
+    #[test]
+    fn sniffs_each_image_type_from_real_files() {
+        for (rel, mime) in [
+            ("hugo/static/img/diagram.png", "image/png"),
+            ("hugo/static/img/photo.jpg", "image/jpeg"),
+            ("hugo/static/img/a.gif", "image/gif"),
+            ("hugo/static/img/a.webp", "image/webp"),
+            ("hugo/static/img/icon.svg", "image/svg+xml"),
+            ("zola/content/blog/post/route.svg", "image/svg+xml"),
+        ] {
+            assert_eq!(sniff(&fixture(rel)), Some(mime), "{rel}");
+        }
+    }
+
+    #[test]
+    fn svg_is_recognised_after_bom_whitespace_and_doctype() {
+        let svg = "<svg xmlns=\"http://www.w3.org/2000/svg\"/>";
+        for text in [
+            format!("\u{feff}{svg}"),
+            format!("\n  \t{svg}"),
+            format!("<!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" \"x.dtd\">\n{svg}"),
+            "<svg>".to_string(),
+            "<svg\n width=\"1\">".to_string(),
+        ] {
+            assert_eq!(sniff(text.as_bytes()), Some("image/svg+xml"), "{text}");
+        }
+    }
+
+    /// What Inkscape and Illustrator write: an XML declaration, then a comment.
+    #[test]
+    fn svg_is_recognised_after_xml_declaration_and_comments() {
+        let svg = "<svg xmlns=\"http://www.w3.org/2000/svg\"/>";
+        for text in [
+            format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{svg}"),
+            format!("<!-- Created with Inkscape -->\n{svg}"),
+            format!("\u{feff}<?xml version=\"1.0\"?>\n<!-- a -->\n<!DOCTYPE svg>\n{svg}"),
+        ] {
+            assert_eq!(sniff(text.as_bytes()), Some("image/svg+xml"), "{text}");
+        }
+    }
+
+    #[test]
+    fn text_and_other_formats_are_not_images() {
+        for text in [
+            "",
+            "hello, this is not a PNG\n",
+            "# A Markdown page\n![a](b.png)\n",
+            "<!DOCTYPE html><html><body><svg></svg></body></html>",
+            "<svgfoo/>",
+            "<!-- an unclosed comment <svg>",
+            "<?xml version=\"1.0\"?><root><svg/></root>",
+            "%PDF-1.4\n%\u{e2}\u{e3}\n",
+            "{\"svg\": true}",
+        ] {
+            assert_eq!(sniff(text.as_bytes()), None, "{text:?}");
+        }
+        // A zip archive (e.g. an .docx renamed .png).
+        assert_eq!(
+            sniff(b"PK\x03\x04\x14\x00\x00\x00\x08\x00rest of the zip"),
+            None
+        );
+    }
+
+    #[test]
+    fn a_text_file_named_png_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fake.png");
+        std::fs::write(&path, "I am text, not a PNG").unwrap();
+        assert_eq!(sniff_file(&path, 1 << 20), Err(Refusal::NotImage));
+        let mut cache = StatCache::default();
+        assert_eq!(
+            hash1(&path, "fake.png", 1 << 20, &mut cache),
+            Err(Refusal::NotImage)
+        );
+        // A real PNG under any name is fine.
+        let renamed = dir.path().join("picture.txt");
+        std::fs::write(&renamed, png()).unwrap();
+        assert_eq!(sniff_file(&renamed, 1 << 20), Ok("image/png"));
+    }
+
+    #[test]
+    fn files_over_the_size_limit_are_refused_at_the_limit_accepted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.png");
+        let bytes = png();
+        let size = bytes.len() as u64;
+        std::fs::write(&path, &bytes).unwrap();
+        let too_large = Refusal::TooLarge {
+            size,
+            limit: size - 1,
+        };
+        assert_eq!(sniff_file(&path, size - 1), Err(too_large.clone()));
+        assert_eq!(sniff_file(&path, size), Ok("image/png"));
+        let mut cache = StatCache::default();
+        assert_eq!(hash1(&path, "a.png", size - 1, &mut cache), Err(too_large));
+        let ok = hash1(&path, "a.png", size, &mut cache).unwrap();
+        assert_eq!(ok.size, size);
+    }
+
+    #[test]
+    fn missing_file_is_an_io_refusal() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gone.png");
+        assert!(matches!(sniff_file(&path, 1 << 20), Err(Refusal::Io(_))));
+        let mut cache = StatCache::default();
+        assert!(matches!(
+            hash1(&path, "gone.png", 1 << 20, &mut cache),
+            Err(Refusal::Io(_))
+        ));
+    }
+
+    #[test]
+    fn hash_all_keeps_the_order_and_reports_each_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut files = Vec::new();
+        let mut want = Vec::new();
+        for rel in [
+            "hugo/static/img/diagram.png",
+            "hugo/static/img/photo.jpg",
+            "hugo/static/img/a.gif",
+            "hugo/static/img/a.webp",
+            "hugo/static/img/icon.svg",
+            "hugo/static/img/terminal.jpg",
+        ] {
+            let bytes = fixture(rel);
+            let name = rel.rsplit('/').next().unwrap();
+            let path = dir.path().join(name);
+            std::fs::write(&path, &bytes).unwrap();
+            files.push((path, format!("static/img/{name}")));
+            want.push((hex(&bytes), bytes.len() as u64));
+        }
+        let done = AtomicUsize::new(0);
+        let mut cache = StatCache::default();
+        let got = hash_all(&files, 1 << 20, &mut cache, &|| {
+            done.fetch_add(1, Ordering::Relaxed);
+        });
+        assert_eq!(done.load(Ordering::Relaxed), files.len());
+        assert_eq!(got.len(), files.len());
+        for ((result, (path, rel)), (hash, size)) in got.into_iter().zip(&files).zip(want) {
+            let image = result.unwrap();
+            assert_eq!(&image.path, path);
+            assert_eq!(&image.rel, rel);
+            assert_eq!(image.hash, hash, "{rel}");
+            assert_eq!(image.size, size, "{rel}");
+        }
+    }
+
+    #[test]
+    fn unchanged_file_is_not_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.png");
+        let original = png();
+        write(&path, &original, at(1_700_000_000));
+        let mut cache = StatCache::default();
+        let first = hash1(&path, "a.png", 1 << 20, &mut cache).unwrap();
+        assert_eq!(first.hash, hex(&original));
+        assert_eq!(first.mime, "image/png");
+
+        // Same size, same mtime, other bytes: only a cache hit can still give the old hash.
+        let mut changed = original.clone();
+        *changed.last_mut().unwrap() ^= 0xff;
+        write(&path, &changed, at(1_700_000_000));
+        let second = hash1(&path, "a.png", 1 << 20, &mut cache).unwrap();
+        assert_eq!(second.hash, first.hash);
+        assert_eq!(second.mime, "image/png");
+        // Without the cache the new bytes are read.
+        let fresh = hash1(&path, "a.png", 1 << 20, &mut StatCache::default()).unwrap();
+        assert_eq!(fresh.hash, hex(&changed));
+        assert_ne!(fresh.hash, first.hash);
+    }
+
+    #[test]
+    fn changed_mtime_or_size_is_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.png");
+        let original = png();
+        write(&path, &original, at(1_700_000_000));
+        let mut cache = StatCache::default();
+        hash1(&path, "a.png", 1 << 20, &mut cache).unwrap();
+
+        // Same size, new mtime.
+        let mut changed = original.clone();
+        *changed.last_mut().unwrap() ^= 0xff;
+        write(&path, &changed, at(1_700_000_001));
+        let got = hash1(&path, "a.png", 1 << 20, &mut cache).unwrap();
+        assert_eq!(got.hash, hex(&changed));
+
+        // Same mtime, other size.
+        let mut longer = changed.clone();
+        longer.extend_from_slice(b"trailing");
+        write(&path, &longer, at(1_700_000_001));
+        let got = hash1(&path, "a.png", 1 << 20, &mut cache).unwrap();
+        assert_eq!(got.hash, hex(&longer));
+        assert_eq!(got.size, longer.len() as u64);
+
+        // Replaced by text: refused, not served from the cache.
+        write(&path, b"now it is text", at(1_700_000_002));
+        assert_eq!(
+            hash1(&path, "a.png", 1 << 20, &mut cache),
+            Err(Refusal::NotImage)
+        );
+    }
+
+    #[test]
+    fn cache_survives_save_and_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("my pic.png");
+        let cache_file = dir.path().join(".imglift-cache");
+        let original = png();
+        write(&path, &original, at(1_700_000_000));
+        let rel = "static/img/my pic\t.png";
+        let mut cache = StatCache::default();
+        let first = hash1(&path, rel, 1 << 20, &mut cache).unwrap();
+        cache.save(&cache_file).unwrap();
+        assert!(cache_file.is_file());
+
+        let mut changed = original.clone();
+        *changed.last_mut().unwrap() ^= 0xff;
+        write(&path, &changed, at(1_700_000_000));
+        let mut loaded = StatCache::load(&cache_file);
+        let got = hash1(&path, rel, 1 << 20, &mut loaded).unwrap();
+        assert_eq!(got.hash, first.hash, "the loaded cache was not used");
+        assert_eq!(got.mime, "image/png");
+    }
+
+    #[test]
+    fn missing_or_damaged_cache_only_costs_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.png");
+        write(&path, &png(), at(1_700_000_000));
+        let cache_file = dir.path().join(".imglift-cache");
+        for text in [
+            None,
+            Some("garbage\n\u{0}\u{1}"),
+            Some("a.png\tnot-a-size\t1700000000000000000\tdeadbeef\timage/png\n"),
+            Some("a.png\t1\t2\n"),
+        ] {
+            if let Some(text) = text {
+                std::fs::write(&cache_file, text).unwrap();
+            }
+            let mut cache = StatCache::load(&cache_file);
+            let got = hash1(&path, "a.png", 1 << 20, &mut cache).unwrap();
+            assert_eq!(got.hash, hex(&png()), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn an_unchanged_cache_is_not_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache_file = dir.path().join(".imglift-cache");
+        StatCache::default().save(&cache_file).unwrap();
+        assert!(!cache_file.exists());
+        // Nor after a run served entirely from the cache.
+        let path = dir.path().join("a.png");
+        write(&path, &png(), at(1_700_000_000));
+        let mut cache = StatCache::default();
+        hash1(&path, "a.png", 1 << 20, &mut cache).unwrap();
+        cache.save(&cache_file).unwrap();
+        let mut loaded = StatCache::load(&cache_file);
+        std::fs::remove_file(&cache_file).unwrap();
+        hash1(&path, "a.png", 1 << 20, &mut loaded).unwrap();
+        loaded.save(&cache_file).unwrap();
+        assert!(!cache_file.exists());
+    }
 }

@@ -194,3 +194,365 @@ fn case_insensitive_match(path: &Path, root: &Path) -> Option<String> {
             .then(|| crate::fs::rel(root, &e.path()))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::config::{Overrides, RawConfig};
+
+    const PUBLIC: &str = "https://img.example.com";
+
+    /// A site at `<tmp>/site` (so `<tmp>/secret.png` lies just outside the root):
+    /// a page bundle, a `static` folder, and files that only exist in content or in the root.
+    struct Site {
+        _tmp: tempfile::TempDir,
+        outside: PathBuf,
+        config: Config,
+        /// `content/posts/trip/index.md`
+        page: PathBuf,
+    }
+
+    impl Site {
+        fn new() -> Site {
+            let tmp = tempfile::tempdir().unwrap();
+            let outside = tmp.path().join("secret.png");
+            std::fs::write(&outside, b"not yours").unwrap();
+            let site = tmp.path().join("site");
+            for (rel, body) in [
+                ("content/posts/trip/index.md", "![b](beach.png)\n"),
+                ("content/posts/trip/beach.png", "bundle"),
+                ("content/posts/trip/my pic.png", "spaced"),
+                ("static/img/a.png", "static a"),
+                ("static/img/photo.jpg", "photo"),
+                ("static/img/both.png", "static both"),
+                ("content/img/both.png", "content both"),
+                ("content/img/mid.png", "content mid"),
+                ("img/mid.png", "root mid"),
+                ("img/root-only.png", "root only"),
+            ] {
+                let path = site.join(rel);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(path, body).unwrap();
+            }
+            let file = site.join("imglift.yaml");
+            let raw = RawConfig {
+                public_url: Some(PUBLIC.into()),
+                ..RawConfig::default()
+            };
+            let config =
+                Config::resolve(raw, Some(&file), &Overrides::default(), &|_| None).unwrap();
+            let page = config.root.join("content/posts/trip/index.md");
+            Site {
+                _tmp: tmp,
+                outside,
+                config,
+                page,
+            }
+        }
+
+        fn resolve(&self, dest: &str) -> Resolved {
+            resolve(dest, &self.page, &self.config)
+        }
+
+        /// The canonical path of a file under the root, as `Resolved::Local` carries it.
+        fn local(&self, rel: &str) -> Resolved {
+            Resolved::Local(self.config.root.join(rel).canonicalize().unwrap())
+        }
+
+        fn write(&self, rel: &str, body: &str) -> PathBuf {
+            let path = self.config.root.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, body).unwrap();
+            path
+        }
+    }
+
+    #[track_caller]
+    fn assert_refused(got: Resolved, dest: &str) {
+        assert!(
+            matches!(got, Resolved::Refused { .. }),
+            "`{dest}` should be refused, got {got:?}"
+        );
+    }
+
+    #[test]
+    fn page_relative_paths_resolve_against_the_page_folder() {
+        let s = Site::new();
+        let beach = s.local("content/posts/trip/beach.png");
+        assert_eq!(s.resolve("beach.png"), beach);
+        assert_eq!(s.resolve("./beach.png"), beach);
+        assert_eq!(s.resolve("../trip/beach.png"), beach);
+        // `..` that stays inside the root is fine.
+        assert_eq!(
+            s.resolve("../../../static/img/a.png"),
+            s.local("static/img/a.png")
+        );
+        // Relative to the page, not to the root or static.
+        assert!(matches!(s.resolve("img/a.png"), Resolved::Missing { .. }));
+    }
+
+    #[test]
+    fn site_absolute_looks_in_static_then_content_then_root() {
+        let s = Site::new();
+        assert_eq!(s.resolve("/img/a.png"), s.local("static/img/a.png"));
+        // In static and content: static wins.
+        assert_eq!(s.resolve("/img/both.png"), s.local("static/img/both.png"));
+        // In content and root: content wins.
+        assert_eq!(s.resolve("/img/mid.png"), s.local("content/img/mid.png"));
+        assert_eq!(
+            s.resolve("/img/root-only.png"),
+            s.local("img/root-only.png")
+        );
+        assert!(matches!(
+            s.resolve("/img/nowhere.png"),
+            Resolved::Missing { .. }
+        ));
+    }
+
+    #[test]
+    fn dot_dot_leaving_the_root_is_refused_even_when_the_file_exists() {
+        let s = Site::new();
+        assert!(s.outside.is_file());
+        for dest in [
+            "../../../../secret.png",
+            "../../../../site/../secret.png",
+            "/../../secret.png",
+            "/img/../../../secret.png",
+        ] {
+            assert_refused(s.resolve(dest), dest);
+        }
+    }
+
+    #[test]
+    fn percent_encoded_dot_dot_is_refused() {
+        let s = Site::new();
+        for dest in [
+            "%2e%2e/%2e%2e/%2e%2e/%2e%2e/secret.png",
+            "%2E%2E/%2E%2E/%2E%2E/%2E%2E/secret.png",
+            "..%2f..%2f..%2f..%2fsecret.png",
+            "..%2F..%2F..%2F..%2Fsecret.png",
+            "/%2e%2e/%2e%2e/secret.png",
+            "%2e%2e%2f%2e%2e%2f%2e%2e%2f%2e%2e%2fsecret.png",
+        ] {
+            assert_refused(s.resolve(dest), dest);
+        }
+    }
+
+    #[test]
+    fn backslashes_and_nul_are_refused() {
+        let s = Site::new();
+        for dest in [
+            "..\\..\\..\\..\\secret.png",
+            "..%5c..%5c..%5c..%5csecret.png",
+            "beach.png%00.txt",
+        ] {
+            assert_refused(s.resolve(dest), dest);
+        }
+    }
+
+    #[test]
+    fn absolute_filesystem_paths_never_reach_the_file() {
+        let s = Site::new();
+        // `/etc/passwd` is site-absolute: looked up under the site, where it does not exist.
+        assert!(matches!(s.resolve("/etc/passwd"), Resolved::Missing { .. }));
+        // The absolute path of a real file outside the root, written as a destination.
+        let abs = s.outside.to_str().unwrap().to_string();
+        assert!(abs.starts_with('/'));
+        let got = s.resolve(&abs);
+        assert!(matches!(got, Resolved::Missing { .. }), "{got:?}");
+        // Windows drive paths are refused outright.
+        assert_refused(s.resolve("C:/Windows/win.ini"), "C:/Windows/win.ini");
+        assert_refused(s.resolve("c:\\secret.png"), "c:\\secret.png");
+    }
+
+    #[test]
+    fn file_urls_are_refused_and_never_read() {
+        let s = Site::new();
+        let inside = s.config.root.join("static/img/a.png");
+        for dest in [
+            format!("file://{}", s.outside.display()),
+            format!("file://{}", inside.display()),
+            format!("FILE://{}", inside.display()),
+            "file:beach.png".to_string(),
+        ] {
+            assert_refused(s.resolve(&dest), &dest);
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_to_outside_the_root_is_refused() {
+        let s = Site::new();
+        let link = s.config.root.join("static/img/evil.png");
+        std::os::unix::fs::symlink(&s.outside, &link).unwrap();
+        assert_refused(s.resolve("/img/evil.png"), "/img/evil.png");
+        // A relative link from the page bundle, and a linked folder.
+        std::os::unix::fs::symlink("../../../../secret.png", s.page.with_file_name("e.png"))
+            .unwrap();
+        assert_refused(s.resolve("e.png"), "e.png");
+        std::os::unix::fs::symlink(s.outside.parent().unwrap(), s.config.root.join("static/up"))
+            .unwrap();
+        assert_refused(s.resolve("/up/secret.png"), "/up/secret.png");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_inside_the_root_is_followed() {
+        let s = Site::new();
+        std::os::unix::fs::symlink(
+            "../../content/img/mid.png",
+            s.config.root.join("static/img/alias.png"),
+        )
+        .unwrap();
+        assert_eq!(s.resolve("/img/alias.png"), s.local("content/img/mid.png"));
+    }
+
+    #[test]
+    fn a_folder_is_not_a_file() {
+        let s = Site::new();
+        assert_refused(s.resolve("/img"), "/img");
+        assert_refused(s.resolve("../trip"), "../trip");
+    }
+
+    #[test]
+    fn nfc_in_the_page_finds_an_nfd_file_and_vice_versa() {
+        let s = Site::new();
+        // Stored NFD (as macOS writes it), referenced NFC.
+        let nfd_file = s.write("static/img/cre\u{300}me.png", "creme");
+        assert_eq!(
+            s.resolve("/img/cr\u{e8}me.png"),
+            Resolved::Local(nfd_file.canonicalize().unwrap())
+        );
+        // Stored NFC, referenced NFD, also percent-encoded.
+        let nfc_file = s.write("content/posts/trip/caf\u{e9}.png", "cafe");
+        let want = Resolved::Local(nfc_file.canonicalize().unwrap());
+        assert_eq!(s.resolve("cafe\u{301}.png"), want);
+        assert_eq!(s.resolve("cafe%CC%81.png"), want);
+        assert_eq!(s.resolve("caf%C3%A9.png"), want);
+    }
+
+    #[test]
+    fn query_and_fragment_are_stripped_for_lookup() {
+        let s = Site::new();
+        let a = s.local("static/img/a.png");
+        assert_eq!(s.resolve("/img/a.png?v=2"), a);
+        assert_eq!(s.resolve("/img/a.png#frag"), a);
+        assert_eq!(s.resolve("/img/a.png?w=100#x"), a);
+        assert_eq!(
+            s.resolve("beach.png?raw=true"),
+            s.local("content/posts/trip/beach.png")
+        );
+        // Only the part before `?`/`#` is a path: an encoded `?` is part of the name.
+        assert!(matches!(
+            s.resolve("/img/a.png%3Fv=2"),
+            Resolved::Missing { .. }
+        ));
+    }
+
+    #[test]
+    fn percent_escapes_are_decoded() {
+        let s = Site::new();
+        let pic = s.local("content/posts/trip/my pic.png");
+        assert_eq!(s.resolve("my%20pic.png"), pic);
+        assert_eq!(s.resolve("my pic.png"), pic);
+        assert_eq!(
+            s.resolve("%62each.png"),
+            s.local("content/posts/trip/beach.png")
+        );
+        assert_refused(s.resolve("%ff%fe.png"), "%ff%fe.png");
+    }
+
+    #[test]
+    fn remote_urls_data_uris_and_anchors_are_left_alone() {
+        let s = Site::new();
+        for dest in [
+            "https://example.org/a.png",
+            "HTTP://example.org/img/a.png",
+            "//cdn.example.com/img/a.png",
+            "data:image/png;base64,iVBORw0KGgo=",
+            "mailto:someone@example.org",
+            "#top",
+            "?v=1",
+            "",
+            "   ",
+            "{{ page.image }}",
+            "{{< param cover >}}",
+            "{% link img/a.png %}",
+        ] {
+            assert_eq!(s.resolve(dest), Resolved::Ignored, "`{dest}`");
+        }
+    }
+
+    #[test]
+    fn the_public_url_is_recognised_as_already_lifted() {
+        let s = Site::new();
+        assert_eq!(
+            s.resolve("https://img.example.com/0123456789abcdef/a.png"),
+            Resolved::Lifted
+        );
+        assert_eq!(s.resolve("https://img.example.com"), Resolved::Lifted);
+        // A host that only starts with the same letters is someone else's.
+        assert_eq!(
+            s.resolve("https://img.example.com.evil.org/a.png"),
+            Resolved::Ignored
+        );
+        assert_eq!(
+            s.resolve("https://img.example.community/a.png"),
+            Resolved::Ignored
+        );
+    }
+
+    #[test]
+    fn jekyll_baseurl_prefix_is_site_absolute() {
+        let s = Site::new();
+        let a = s.local("static/img/a.png");
+        assert_eq!(s.resolve("{{ site.baseurl }}/img/a.png"), a);
+        assert_eq!(s.resolve("{{site.baseurl}}/img/a.png"), a);
+        assert_eq!(s.resolve("{{ \"/img/a.png\" | relative_url }}"), a);
+        assert_eq!(s.resolve("{{ 'img/a.png' | absolute_url }}"), a);
+        // Not page-relative: the bundle's file is not found through the prefix.
+        assert!(matches!(
+            s.resolve("{{ site.baseurl }}/beach.png"),
+            Resolved::Missing { .. }
+        ));
+        // The prefix does not open a way out of the root.
+        assert_refused(
+            s.resolve("{{ site.baseurl }}/../../secret.png"),
+            "{{ site.baseurl }}/../../secret.png",
+        );
+    }
+
+    #[test]
+    fn missing_file_with_other_case_gets_a_hint() {
+        let s = Site::new();
+        assert_eq!(
+            s.resolve("/img/Photo.JPG"),
+            Resolved::Missing {
+                hint: Some("static/img/photo.jpg".into())
+            }
+        );
+        assert_eq!(
+            s.resolve("BEACH.png"),
+            Resolved::Missing {
+                hint: Some("content/posts/trip/beach.png".into())
+            }
+        );
+        assert_eq!(
+            s.resolve("/img/chart.png"),
+            Resolved::Missing { hint: None }
+        );
+    }
+
+    #[test]
+    fn a_hint_never_names_a_file_outside_the_root() {
+        let s = Site::new();
+        // `/../SECRET.png` is inside the root through `static` and `content` (missing there),
+        // and outside through the root itself, next to `secret.png`: the hint must not point
+        // there (it shows the absolute path of a file the run may not touch).
+        match s.resolve("/../SECRET.png") {
+            Resolved::Missing { hint } => assert_eq!(hint, None),
+            other => assert!(matches!(other, Resolved::Refused { .. }), "{other:?}"),
+        }
+    }
+}

@@ -183,3 +183,442 @@ pub fn verify(old: &str, new: &str, edits: &[Edit], opts: &extract::Options) -> 
     }
     Ok(())
 }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const URL: &str = "https://img.example.com/0123456789abcdef/a.png";
+
+    fn opts() -> extract::Options {
+        extract::Options::default()
+    }
+
+    /// An edit of the first occurrence of `needle`, which the test has made unique.
+    fn edit(text: &str, needle: &str, url: &str, context: Context) -> Edit {
+        let start = text.find(needle).expect("needle in text");
+        assert_eq!(text.matches(needle).count(), 1, "`{needle}` is not unique");
+        Edit {
+            span: start..start + needle.len(),
+            url: url.into(),
+            context,
+        }
+    }
+
+    /// Edits for every reference the extractor finds, all to `url`, as the pipeline builds them.
+    fn edits_for_all(text: &str, url: &str) -> Vec<Edit> {
+        let refs = extract::extract(text, &opts()).refs;
+        assert!(!refs.is_empty(), "no reference in {text:?}");
+        refs.into_iter()
+            .map(|r| Edit {
+                span: r.span,
+                url: url.into(),
+                context: r.context,
+            })
+            .collect()
+    }
+
+    /// Splice, check with `verify`, and return the new text and what a renderer reads in it.
+    fn lift(text: &str, edits: &[Edit]) -> (String, Vec<String>) {
+        let new = splice(text, edits);
+        if let Err(why) = verify(text, &new, edits, &opts()) {
+            panic!("verify refused {new:?}: {why}");
+        }
+        let dests = extract::extract(&new, &opts())
+            .refs
+            .into_iter()
+            .map(|r| r.dest)
+            .collect();
+        (new, dests)
+    }
+
+    #[test]
+    fn splice_replaces_only_the_spans() {
+        // `x.png` also occurs as text: only the destination's bytes may change.
+        let text = "Intro *x.png*\n\n![a](x.png) mid ![b](y.png \"t\") end\n";
+        let x = text.find("](x.png)").unwrap() + 2;
+        let edits = [
+            Edit {
+                span: x..x + 5,
+                url: "https://img.example.com/x.png".into(),
+                context: Context::Markdown,
+            },
+            edit(
+                text,
+                "y.png",
+                "https://img.example.com/y.png",
+                Context::Markdown,
+            ),
+        ];
+        assert_eq!(
+            splice(text, &edits),
+            "Intro *x.png*\n\n![a](https://img.example.com/x.png) mid \
+             ![b](https://img.example.com/y.png \"t\") end\n"
+        );
+    }
+
+    #[test]
+    fn splice_edits_at_the_start_and_the_end() {
+        let text = "a.png|b.png";
+        let edits = [
+            Edit {
+                span: 0..5,
+                url: "U1".into(),
+                context: Context::Markdown,
+            },
+            Edit {
+                span: 6..11,
+                url: "U2".into(),
+                context: Context::Markdown,
+            },
+        ];
+        assert_eq!(splice(text, &edits), "U1|U2");
+        let whole = Edit {
+            span: 0..text.len(),
+            url: "W".into(),
+            context: Context::Markdown,
+        };
+        assert_eq!(splice(text, &[whole]), "W");
+        assert_eq!(splice(text, &[]), text);
+    }
+
+    #[test]
+    fn splice_keeps_multi_byte_text_around_the_edit() {
+        let text = "Crème ![Ünïcödé 🖼](ça.png) brûlée 日本\r\n";
+        let e = edit(text, "ça.png", URL, Context::Markdown);
+        let out = splice(text, std::slice::from_ref(&e));
+        assert_eq!(out, format!("Crème ![Ünïcödé 🖼]({URL}) brûlée 日本\r\n"));
+        assert_eq!(
+            &out.as_bytes()[..e.span.start],
+            &text.as_bytes()[..e.span.start]
+        );
+        assert_eq!(
+            &out.as_bytes()[e.span.start + URL.len()..],
+            &text.as_bytes()[e.span.end..]
+        );
+    }
+
+    #[test]
+    fn splice_writes_the_escaped_url() {
+        let text = "![a](x.png)";
+        let e = edit(
+            text,
+            "x.png",
+            "https://img.example.com/a b(1).png",
+            Context::Markdown,
+        );
+        assert_eq!(
+            splice(text, &[e]),
+            "![a](https://img.example.com/a%20b\\(1\\).png)"
+        );
+    }
+
+    #[test]
+    fn a_plain_lifted_url_is_written_as_is_in_every_context() {
+        let url = "https://img.example.com/0123456789abcdef/my%20pic-1_2.~x.png";
+        for context in [
+            Context::Markdown,
+            Context::MarkdownAngle,
+            Context::Html { quote: Some('"') },
+            Context::Html { quote: Some('\'') },
+            Context::Html { quote: None },
+            Context::Shortcode { quote: Some('"') },
+            Context::Shortcode { quote: Some('`') },
+            Context::Shortcode { quote: None },
+            Context::Yaml { quote: Some('"') },
+            Context::Yaml { quote: Some('\'') },
+            Context::Yaml { quote: None },
+            Context::Toml { quote: '"' },
+            Context::Toml { quote: '\'' },
+        ] {
+            assert_eq!(escape_for(url, context), url, "{context:?}");
+            // A space is never written raw: it would end the destination or the value.
+            assert_eq!(escape_for("a b", context), "a%20b", "{context:?}");
+        }
+    }
+
+    #[test]
+    fn escape_markdown_destinations() {
+        assert_eq!(
+            escape_for("a(1)<2>\\.png", Context::Markdown),
+            "a\\(1\\)\\<2\\>\\\\.png"
+        );
+        // Quotes cannot end a bare destination.
+        assert_eq!(
+            escape_for("it's\"x\".png", Context::Markdown),
+            "it's\"x\".png"
+        );
+        // Inside `<…>` parentheses are literal, the brackets are not.
+        assert_eq!(
+            escape_for("a(1)<2>\\.png", Context::MarkdownAngle),
+            "a(1)\\<2\\>\\\\.png"
+        );
+    }
+
+    #[test]
+    fn escape_html_attributes() {
+        for quote in [Some('"'), Some('\'')] {
+            let c = Context::Html { quote };
+            assert_eq!(
+                escape_for("q&a/it's\"x\".png", c),
+                "q&amp;a/it&#39;s&quot;x&quot;.png",
+                "{quote:?}"
+            );
+            // In a quoted value `<`, `>` and `=` are harmless.
+            assert_eq!(escape_for("a<b>=c.png", c), "a<b>=c.png", "{quote:?}");
+            // A comma would split a srcset candidate.
+            assert_eq!(escape_for("w_1,h_2.png", c), "w_1%2Ch_2.png", "{quote:?}");
+        }
+        let unquoted = Context::Html { quote: None };
+        assert_eq!(
+            escape_for("a<b>=c`d&e\"f'.png", unquoted),
+            "a&#60;b&#62;&#61;c&#96;d&amp;e&quot;f&#39;.png"
+        );
+    }
+
+    #[test]
+    fn escape_shortcode_parameters() {
+        for quote in [Some('"'), Some('`'), None] {
+            let c = Context::Shortcode { quote };
+            assert_eq!(
+                escape_for("a\"b\\c`d'e.png", c),
+                "a%22b%5Cc%60d'e.png",
+                "{quote:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn escape_front_matter_strings() {
+        let yaml = |quote| Context::Yaml { quote };
+        assert_eq!(
+            escape_for("a\"b\\c'd.png", yaml(Some('"'))),
+            "a%22b%5Cc'd.png"
+        );
+        assert_eq!(
+            escape_for("it's \"x\".png", yaml(Some('\''))),
+            "it''s%20\"x\".png"
+        );
+        assert_eq!(escape_for("a#b.png", yaml(None)), "a%23b.png");
+        let toml = |quote| Context::Toml { quote };
+        assert_eq!(escape_for("a\"b\\c'd.png", toml('"')), "a%22b%5Cc'd.png");
+        assert_eq!(escape_for("a\"b\\c'd.png", toml('\'')), "a\"b\\c%27d.png");
+    }
+
+    #[test]
+    fn escaped_urls_read_back_in_markdown() {
+        let url = "https://img.example.com/a(b))c<d>.png";
+        for text in [
+            "![a](x.png)\n",
+            "![a](x.png \"title\")\n",
+            "![a][l]\n\n[l]: x.png\n",
+            "![a](<my pic.png>)\n",
+            "> ![a](\n> x.png)\n",
+        ] {
+            let (new, dests) = lift(text, &edits_for_all(text, url));
+            assert_eq!(dests, [url], "{new}");
+        }
+    }
+
+    #[test]
+    fn escaped_urls_read_back_in_html() {
+        let url = "https://img.example.com/q&a/it's\"x\"<y>=`z`.png";
+        for text in [
+            "<img src=\"x.png\" alt=\"a\">\n",
+            "<img src='x.png' alt='a'>\n",
+            "<img src=x.png alt=a>\n",
+            "Text <img src=\"x.png\"> inline.\n",
+        ] {
+            let (new, dests) = lift(text, &edits_for_all(text, url));
+            assert_eq!(dests, [url], "{new}");
+        }
+    }
+
+    #[test]
+    fn srcset_keeps_its_descriptors() {
+        let text = "<picture>\n<source srcset=\"a.webp 1x, a@2x.webp 2x\">\n<img src=\"a.gif\">\n</picture>\n";
+        let refs = extract::extract(text, &opts()).refs;
+        let urls = [
+            "https://i.example/1.webp",
+            "https://i.example/2.webp",
+            "https://i.example/3.gif",
+        ];
+        let edits: Vec<Edit> = refs
+            .iter()
+            .zip(urls)
+            .map(|(r, url)| Edit {
+                span: r.span.clone(),
+                url: url.into(),
+                context: r.context,
+            })
+            .collect();
+        let (new, dests) = lift(text, &edits);
+        assert_eq!(dests, urls);
+        assert_eq!(
+            new,
+            "<picture>\n<source srcset=\"https://i.example/1.webp 1x, https://i.example/2.webp 2x\">\n<img src=\"https://i.example/3.gif\">\n</picture>\n"
+        );
+    }
+
+    #[test]
+    fn urls_read_back_in_shortcodes_front_matter_and_liquid() {
+        let url = "https://img.example.com/it's-(1).png";
+        for text in [
+            "{{< figure src=\"x.png\" alt=\"a\" >}}\n",
+            "{{% figure src=x.png %}}\n",
+            "---\nimage: x.png\n---\nbody\n",
+            "---\nimage: \"x.png\"\n---\nbody\n",
+            "---\nimages: [x.png, \"y.png\"]\n---\n",
+            "+++\nimage = \"x.png\"\n+++\n",
+            "![a]({{ site.baseurl }}/x.png)\n",
+            "![a]({{site.baseurl}}/x.png \"t\")\n",
+        ] {
+            let edits = edits_for_all(text, url);
+            let n = edits.len();
+            let (new, dests) = lift(text, &edits);
+            assert_eq!(dests, vec![url; n], "{new}");
+        }
+        // Single-quoted values cannot hold the quote itself; a quote-free URL reads back.
+        for text in ["---\nimage: 'x.png'\n---\n", "+++\nimage = 'x.png'\n+++\n"] {
+            let (new, dests) = lift(text, &edits_for_all(text, URL));
+            assert_eq!(dests, [URL], "{new}");
+        }
+    }
+
+    #[test]
+    fn verify_accepts_a_correct_rewrite_of_some_references() {
+        let text = "---\nimage: cover.png\n---\n![a](x.png) ![b](y.png)\n<img src=\"z.png\">\n";
+        let edits = [
+            edit(
+                text,
+                "cover.png",
+                "https://i.example/c.png",
+                Context::Yaml { quote: None },
+            ),
+            edit(
+                text,
+                "y.png",
+                "https://i.example/y-longer-than-before.png",
+                Context::Markdown,
+            ),
+        ];
+        let (new, dests) = lift(text, &edits);
+        assert_eq!(
+            dests,
+            [
+                "https://i.example/c.png",
+                "x.png",
+                "https://i.example/y-longer-than-before.png",
+                "z.png"
+            ],
+            "{new}"
+        );
+    }
+
+    #[test]
+    fn verify_rejects_text_that_was_not_rewritten() {
+        let text = "![a](x.png)\n";
+        let edits = [edit(text, "x.png", URL, Context::Markdown)];
+        let err = verify(text, text, &edits, &opts()).unwrap_err();
+        assert!(err.contains(URL), "{err}");
+    }
+
+    #[test]
+    fn verify_rejects_an_edit_that_is_not_a_reference() {
+        let text = "![x.png](y.png) and z.png\n";
+        let dest = text.find("y.png").unwrap();
+        let after = text.find("z.png").unwrap();
+        for span in [
+            // Part of the destination only.
+            dest + 1..dest + 5,
+            // The destination and its closing parenthesis.
+            dest..dest + 6,
+            // Plain text after the last reference.
+            after..after + 5,
+        ] {
+            let e = Edit {
+                span: span.clone(),
+                url: URL.into(),
+                context: Context::Markdown,
+            };
+            let new = splice(text, std::slice::from_ref(&e));
+            assert!(
+                verify(text, &new, &[e], &opts()).is_err(),
+                "{span:?}: {new}"
+            );
+        }
+    }
+
+    #[test]
+    #[ignore = "bug: verify accepts an edit that is not a reference when a reference follows it (here: the alt text)"]
+    fn verify_rejects_an_edit_of_the_alt_text() {
+        let text = "![x.png](y.png)\n";
+        let alt = Edit {
+            span: 2..7,
+            url: URL.into(),
+            context: Context::Markdown,
+        };
+        let new = splice(text, std::slice::from_ref(&alt));
+        assert_eq!(new, format!("![{URL}](y.png)\n"));
+        assert!(verify(text, &new, &[alt], &opts()).is_err(), "{new}");
+    }
+
+    #[test]
+    fn verify_rejects_a_url_escaped_for_the_wrong_context() {
+        // Bare destination, but escaped as if inside `<…>`: the `)` ends the image early.
+        let text = "![a](x.png) ![b](y.png)\n";
+        let url = "https://img.example.com/a).png";
+        let e = edit(text, "x.png", url, Context::MarkdownAngle);
+        let new = splice(text, std::slice::from_ref(&e));
+        assert!(verify(text, &new, &[e], &opts()).is_err(), "{new}");
+        // The right context is accepted.
+        let e = edit(text, "x.png", url, Context::Markdown);
+        lift(text, &[e]);
+    }
+
+    #[test]
+    fn verify_rejects_other_references_that_changed() {
+        let text = "![a](x.png) ![b](y.png)\n";
+        let edits = [edit(text, "x.png", URL, Context::Markdown)];
+        let good = splice(text, &edits);
+        assert!(verify(text, &good, &edits, &opts()).is_ok());
+        // Another destination changed.
+        let other = good.replace("y.png", "z.png");
+        let err = verify(text, &other, &edits, &opts()).unwrap_err();
+        assert!(err.contains("y.png"), "{err}");
+        // A byte added before the other reference moves it.
+        let shifted = good.replace(" ![b]", "  ![b]");
+        assert!(verify(text, &shifted, &edits, &opts()).is_err());
+        // A reference dropped or added.
+        let dropped = good.replace("![b](y.png)", "");
+        assert!(verify(text, &dropped, &edits, &opts()).is_err());
+        let added = format!("{good}![c](w.png)\n");
+        assert!(verify(text, &added, &edits, &opts()).is_err());
+    }
+
+    #[test]
+    #[ignore = "bug: verify compares only the references, so a same-length change elsewhere (alt text) passes"]
+    fn verify_rejects_changed_bytes_outside_the_references() {
+        let text = "![cat](x.png)\n";
+        let edits = [edit(text, "x.png", URL, Context::Markdown)];
+        let new = splice(text, &edits).replace("cat", "dog");
+        assert!(verify(text, &new, &edits, &opts()).is_err(), "{new}");
+    }
+
+    #[test]
+    #[ignore = "bug: a #fragment in a plain YAML front-matter value is written as %23, so verify refuses the page"]
+    fn fragment_survives_in_plain_yaml_front_matter() {
+        let text = "---\nimage: icons.svg#home\n---\n";
+        let url = "https://img.example.com/0123456789abcdef/icons.svg#home";
+        let (new, dests) = lift(text, &edits_for_all(text, url));
+        assert_eq!(dests, [url], "{new}");
+    }
+
+    #[test]
+    #[ignore = "bug: a public_url with a comma is written as %2C in HTML, so verify refuses every HTML image"]
+    fn comma_in_the_public_url_reads_back_in_html() {
+        let text = "<img src=\"x.png\">\n";
+        let url = "https://res.example.com/w_300,c_fill/0123456789abcdef/x.png";
+        let (new, dests) = lift(text, &edits_for_all(text, url));
+        assert_eq!(dests, [url], "{new}");
+    }
+}
