@@ -56,6 +56,8 @@ pub struct RawS3 {
     pub region: Option<String>,
     pub acl: Option<String>,
     pub prefix: Option<String>,
+    /// R2 jurisdiction of the bucket (`eu`, `fedramp`): picks the endpoint with `account_id`.
+    pub jurisdiction: Option<String>,
 }
 
 /// Values given on the command line or in the environment, which win over the file.
@@ -79,6 +81,8 @@ pub struct S3Config {
     pub region: String,
     pub acl: Option<String>,
     pub prefix: String,
+    /// The R2 jurisdiction, if one was configured (for messages).
+    pub jurisdiction: Option<String>,
 }
 
 /// Everything the pipeline needs, resolved and checked before any work starts.
@@ -365,9 +369,33 @@ fn s3_config(raw: RawS3, file: Option<&Path>) -> Result<S3Config, ConfigError> {
             });
         }
     }
+    let jurisdiction = raw
+        .jurisdiction
+        .as_deref()
+        .map(str::trim)
+        .map(str::to_ascii_lowercase);
+    if let Some(j) = &jurisdiction {
+        if !matches!(j.as_str(), "eu" | "fedramp") {
+            return Err(ConfigError::Invalid {
+                key: "target.s3.jurisdiction",
+                message: format!("`{j}` is not an R2 jurisdiction; use `eu` or `fedramp`, or leave it out for the default"),
+            });
+        }
+        if raw.endpoint.is_some() {
+            return Err(ConfigError::Invalid {
+                key: "target.s3.jurisdiction",
+                message: "goes with `account_id`; with `endpoint`, write the jurisdiction's endpoint \
+                          itself (https://ACCOUNT_ID.eu.r2.cloudflarestorage.com) and drop `jurisdiction`"
+                    .into(),
+            });
+        }
+    }
     let endpoint = match (raw.endpoint, raw.account_id) {
-        (Some(e), _) => e.trim_end_matches('/').to_string(),
-        (None, Some(id)) => format!("https://{id}.r2.cloudflarestorage.com"),
+        (Some(e), _) => endpoint_without_bucket(&e, &raw.bucket)?,
+        (None, Some(id)) => match &jurisdiction {
+            Some(j) => format!("https://{id}.{j}.r2.cloudflarestorage.com"),
+            None => format!("https://{id}.r2.cloudflarestorage.com"),
+        },
         (None, None) => {
             return Err(ConfigError::Missing {
                 key: "target.s3.endpoint",
@@ -381,6 +409,30 @@ fn s3_config(raw: RawS3, file: Option<&Path>) -> Result<S3Config, ConfigError> {
         region: raw.region.unwrap_or_else(|| "auto".into()),
         acl: raw.acl,
         prefix: raw.prefix.unwrap_or_default().trim_matches('/').to_string(),
+        jurisdiction,
+    })
+}
+
+/// The endpoint without a trailing slash. The R2 dashboard shows the bucket's "S3 API" URL,
+/// `https://ACCOUNT.r2.cloudflarestorage.com/BUCKET`: a path equal to the bucket is dropped
+/// (path-style requests add it again); any other path is refused, since every object would land
+/// under it.
+fn endpoint_without_bucket(endpoint: &str, bucket: &str) -> Result<String, ConfigError> {
+    let trimmed = endpoint.trim().trim_end_matches('/');
+    let after_scheme = trimmed.find("://").map_or(0, |i| i + 3);
+    let Some(slash) = trimmed[after_scheme..].find('/').map(|i| i + after_scheme) else {
+        return Ok(trimmed.to_string());
+    };
+    let (base, path) = trimmed.split_at(slash);
+    if path.trim_start_matches('/') == bucket {
+        return Ok(base.to_string());
+    }
+    Err(ConfigError::Invalid {
+        key: "target.s3.endpoint",
+        message: format!(
+            "`{endpoint}` has a path (`{path}`); write the endpoint without it ({base}) and put \
+             the bucket name in `bucket:` (a folder inside the bucket goes in `prefix:`)"
+        ),
     })
 }
 
@@ -507,11 +559,22 @@ mod tests {
             );
             assert!(!err.to_string().contains("HUNTER2value"), "{err}");
         }
-        // An `@` after the host is part of the path, not credentials.
+        // An `@` after the host is part of the path, not credentials (and a path is refused
+        // for what it is).
         let text = format!(
             "public_url: {PUBLIC}\ntarget:\n  s3:\n    bucket: b\n    endpoint: https://s3.example.com/@x\n"
         );
-        assert!(resolve_in(dir.path(), &text, &Overrides::default(), &no_env).is_ok());
+        let err = resolve_in(dir.path(), &text, &Overrides::default(), &no_env).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ConfigError::Invalid {
+                    key: "target.s3.endpoint",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
     }
 
     #[test]
@@ -782,6 +845,84 @@ mod tests {
             ),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn the_dashboard_s3_api_url_with_the_bucket_is_accepted_and_other_paths_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = |body: &str| {
+            resolve_in(
+                dir.path(),
+                &format!("public_url: {PUBLIC}\ntarget:\n  s3:\n    bucket: blog\n{body}"),
+                &Overrides::default(),
+                &no_env,
+            )
+        };
+        for url in [
+            "https://0123abcd.r2.cloudflarestorage.com/blog",
+            "https://0123abcd.r2.cloudflarestorage.com/blog/",
+        ] {
+            match config(&format!("    endpoint: {url}\n")).unwrap().target {
+                TargetConfig::S3(s3) => {
+                    assert_eq!(
+                        s3.endpoint, "https://0123abcd.r2.cloudflarestorage.com",
+                        "{url}"
+                    )
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        let err = config("    endpoint: https://s3.example.com/other\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("target.s3.endpoint")
+                && err.contains("https://s3.example.com)")
+                && err.contains("prefix"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_jurisdiction_picks_the_r2_endpoint_and_is_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = |body: &str| {
+            resolve_in(
+                dir.path(),
+                &format!("public_url: {PUBLIC}\ntarget:\n  s3:\n    bucket: blog\n{body}"),
+                &Overrides::default(),
+                &no_env,
+            )
+        };
+        for (j, host) in [
+            ("eu", "https://0123abcd.eu.r2.cloudflarestorage.com"),
+            (
+                "fedramp",
+                "https://0123abcd.fedramp.r2.cloudflarestorage.com",
+            ),
+            ("EU", "https://0123abcd.eu.r2.cloudflarestorage.com"),
+        ] {
+            match config(&format!(
+                "    account_id: 0123abcd\n    jurisdiction: {j}\n"
+            ))
+            .unwrap()
+            .target
+            {
+                TargetConfig::S3(s3) => assert_eq!(s3.endpoint, host, "{j}"),
+                other => panic!("{other:?}"),
+            }
+        }
+        let err = config("    account_id: a\n    jurisdiction: mars\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("jurisdiction") && err.contains("fedramp"),
+            "{err}"
+        );
+        let err = config("    endpoint: https://s3.example.com\n    jurisdiction: eu\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("account_id"), "{err}");
     }
 
     #[test]

@@ -78,10 +78,29 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
 /// must be `<svg`.
 fn is_svg(bytes: &[u8]) -> bool {
     let head = &bytes[..bytes.len().min(4096)];
-    let Ok(text) =
-        std::str::from_utf8(head).or_else(|e| std::str::from_utf8(&head[..e.valid_up_to()]))
-    else {
-        return false;
+    // UTF-16 with its BOM (some Windows tools save SVGs so).
+    let utf16 = |unit: fn([u8; 2]) -> u16| {
+        let units = head[2..].chunks_exact(2).map(|c| unit([c[0], c[1]]));
+        char::decode_utf16(units)
+            .map_while(Result::ok)
+            .collect::<String>()
+    };
+    let decoded;
+    let text = match head {
+        [0xFF, 0xFE, ..] => {
+            decoded = utf16(u16::from_le_bytes);
+            decoded.as_str()
+        }
+        [0xFE, 0xFF, ..] => {
+            decoded = utf16(u16::from_be_bytes);
+            decoded.as_str()
+        }
+        _ => match std::str::from_utf8(head)
+            .or_else(|e| std::str::from_utf8(&head[..e.valid_up_to()]))
+        {
+            Ok(text) => text,
+            Err(_) => return false,
+        },
     };
     let mut rest = text.trim_start_matches('\u{feff}').trim_start();
     loop {
@@ -96,13 +115,34 @@ fn is_svg(bytes: &[u8]) -> bool {
             };
             rest = r[end + 3..].trim_start();
         } else if let Some(r) = rest.strip_prefix("<!") {
-            let Some(end) = r.find('>') else { return false };
+            let Some(end) = declaration_end(r) else {
+                return false;
+            };
             rest = r[end + 1..].trim_start();
         } else {
             return rest.starts_with("<svg")
                 && rest[4..].starts_with(|c: char| c.is_whitespace() || c == '>' || c == '/');
         }
     }
+}
+
+/// The `>` that closes a `<!DOCTYPE …>`, past quoted strings and an internal subset
+/// (`[ <!ENTITY ns_svg "…"> ]`, as Illustrator writes).
+fn declaration_end(text: &str) -> Option<usize> {
+    let mut quote = None;
+    let mut depth = 0usize;
+    for (i, c) in text.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '[') => depth += 1,
+            (None, ']') => depth = depth.saturating_sub(1),
+            (None, '>') if depth == 0 => return Some(i),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Sniff a file from its first bytes, without hashing it (for `check`).
@@ -403,6 +443,39 @@ mod tests {
     }
 
     /// What Inkscape and Illustrator write: an XML declaration, then a comment.
+    #[test]
+    fn svg_is_recognised_after_a_doctype_with_an_internal_subset_and_in_utf16() {
+        let illustrator = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n\
+            <!-- Generator: Adobe Illustrator 24.0.0 -->\n\
+            <!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" \"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd\" [\n\
+            \t<!ENTITY ns_svg \"http://www.w3.org/2000/svg\">\n\
+            \t<!ENTITY ns_xlink \"http://www.w3.org/1999/xlink\">\n\
+            ]>\n<svg version=\"1.1\" xmlns=\"&ns_svg;\"></svg>\n";
+        assert_eq!(sniff(illustrator.as_bytes()), Some("image/svg+xml"));
+        let svg = "<?xml version=\"1.0\" encoding=\"UTF-16\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\"/>";
+        let le: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain(svg.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let be: Vec<u8> = [0xFE, 0xFF]
+            .into_iter()
+            .chain(svg.encode_utf16().flat_map(u16::to_be_bytes))
+            .collect();
+        assert_eq!(sniff(&le), Some("image/svg+xml"));
+        assert_eq!(sniff(&be), Some("image/svg+xml"));
+        // An internal subset that never closes, and UTF-16 HTML, are not SVGs.
+        assert_eq!(sniff(b"<!DOCTYPE svg [ <!ENTITY a \"b\"> <svg/>"), None);
+        let html: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain(
+                "<html><svg/></html>"
+                    .encode_utf16()
+                    .flat_map(u16::to_le_bytes),
+            )
+            .collect();
+        assert_eq!(sniff(&html), None);
+    }
+
     #[test]
     fn svg_is_recognised_after_xml_declaration_and_comments() {
         let svg = "<svg xmlns=\"http://www.w3.org/2000/svg\"/>";

@@ -71,7 +71,7 @@ impl From<reqwest::Error> for Failure {
 /// What to do after a failed attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
-    /// Transient: 5xx, 429, 408, a reset or a timeout. Try again after a pause.
+    /// Transient: 5xx (but 501), 429, 408, a reset or a timeout. Try again after a pause.
     Retry,
     /// The credentials were refused (401, 403): no other request will succeed either.
     Refused,
@@ -83,6 +83,8 @@ pub enum Verdict {
 /// first, as the S3 store does for its error codes).
 pub fn classify(failure: &Failure) -> Verdict {
     match failure {
+        // 501 Not Implemented is the same answer every time (R2 to an `x-amz-acl` header).
+        Failure::Status(501, _) => Verdict::Fail,
         Failure::Status(500..=599 | 429 | 408, _) => Verdict::Retry,
         Failure::Status(401 | 403, _) => Verdict::Refused,
         Failure::Status(..) | Failure::Other(_) => Verdict::Fail,
@@ -214,7 +216,7 @@ mod tests {
         }
         assert_eq!(status(401), Verdict::Refused);
         assert_eq!(status(403), Verdict::Refused);
-        for code in [400, 404, 409, 412] {
+        for code in [400, 404, 409, 412, 501] {
             assert_eq!(status(code), Verdict::Fail, "{code}");
         }
         let refused = Failure::Transport {

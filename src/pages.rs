@@ -124,9 +124,41 @@ pub fn load(config: &Config, only: &[PathBuf], skip: &[PathBuf]) -> Result<Loade
             let resolved = resolve::resolve(&r.dest, &page.path, config);
             page.refs.push((r, resolved));
         }
+        loaded
+            .problems
+            .extend(heading_warnings(&page, &extracted.headings));
         loaded.pages.push(page);
     }
     Ok(loaded)
+}
+
+/// A warning at the first image to be lifted in each heading without an explicit id: Hugo
+/// derives the heading's id from its text, destination included, so the rewrite would change
+/// the anchor and break links to it.
+fn heading_warnings(page: &Page, headings: &[extract::HeadingWithImage]) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for h in headings {
+        let first_local = page.refs.iter().find(|(r, resolved)| {
+            h.span.start <= r.span.start
+                && r.span.end <= h.span.end
+                && matches!(resolved, Resolved::Local(_))
+        });
+        if let Some((r, _)) = first_local {
+            let id = if h.id.is_empty() { "an-id" } else { &h.id };
+            out.push(page.diag(
+                r.span.start,
+                Severity::Warning,
+                "heading_id",
+                format!(
+                    "image `{}` is in a heading: Hugo makes the heading's id from its text, \
+                     this destination included, so lifting it changes the anchor and breaks links \
+                     to it; pin the id by ending the heading with `{{#{id}}}`",
+                    r.dest
+                ),
+            ));
+        }
+    }
+    out
 }
 
 /// Diagnostics for references that cannot be lifted (missing or refused), in page order.

@@ -218,7 +218,31 @@ pub fn plan_run(images: Vec<ImageFile>, config: &Config, manifest: &Manifest) ->
     )
 }
 
+/// The longest object key R2 and S3 accept, in bytes.
+pub const MAX_KEY_BYTES: usize = 1024;
+
 impl Plan {
+    /// An error at each reference (`page:line:col`) to an image whose key cannot be made.
+    pub fn refused_references(&self, pages: &[crate::pages::Page]) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for page in pages {
+            for (r, resolved) in &page.refs {
+                let crate::resolve::Resolved::Local(path) = resolved else {
+                    continue;
+                };
+                if let Some((_, why)) = self.invalid.iter().find(|(p, _)| p == path) {
+                    out.push(page.diag(
+                        r.span.start,
+                        crate::report::Severity::Error,
+                        "refused",
+                        format!("image `{}` refused: {why}", r.dest),
+                    ));
+                }
+            }
+        }
+        out
+    }
+
     /// Errors for key collisions and keys that cannot be made; a warning for each object that
     /// is overwritten in place.
     pub fn diagnostics(&self, config: &Config) -> Vec<Diagnostic> {
@@ -280,6 +304,15 @@ pub fn plan(images: Vec<ImageFile>, input: &PlanInput) -> Plan {
                 continue;
             }
         };
+        if key.len() > MAX_KEY_BYTES {
+            let why = format!(
+                "its key is {} bytes, more than the {MAX_KEY_BYTES} that R2 and S3 accept; not \
+                 uploaded (shorten the file name or the folders in `key`)",
+                key.len()
+            );
+            plan.invalid.push((image.path, why));
+            continue;
+        }
         if let Some(&i) = by_key.get(&key) {
             if plan.items[i].image.hash == image.hash {
                 plan.by_path.insert(image.path, i);

@@ -32,7 +32,9 @@ pub enum Resolved {
 
 /// Strip `?query` and `#fragment`, percent-decode, and classify.
 pub fn resolve(dest: &str, page: &Path, config: &Config) -> Resolved {
-    let dest = dest.trim();
+    // Only CommonMark's whitespace: `![a](\u{a0}a.png)` points at a file whose name starts
+    // with a no-break space (a broken image in the original), not at `a.png`.
+    let dest = dest.trim_matches([' ', '\t', '\n', '\r', '\x0c']);
     let (site_absolute, rest) = match not_local(dest, config) {
         Ok(local) => local,
         Err(resolved) => return resolved,
@@ -290,6 +292,19 @@ mod tests {
         );
         // Relative to the page, not to the root or static.
         assert!(matches!(s.resolve("img/a.png"), Resolved::Missing { .. }));
+    }
+
+    #[test]
+    fn only_commonmark_whitespace_is_trimmed_from_a_destination() {
+        let s = Site::new();
+        let beach = s.local("content/posts/trip/beach.png");
+        assert_eq!(s.resolve(" beach.png\t"), beach);
+        for dest in ["\u{a0}beach.png", "beach.png\u{a0}", "\u{2003}beach.png"] {
+            assert!(
+                matches!(resolve(dest, &s.page, &s.config), Resolved::Missing { .. }),
+                "{dest:?}"
+            );
+        }
     }
 
     #[test]

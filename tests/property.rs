@@ -441,4 +441,54 @@ proptest! {
     fn generated_documents_have_every_image_lifted(doc in document()) {
         check_complete(&doc);
     }
+
+    #[test]
+    fn svgs_with_any_real_world_header_are_images(svg in svg_file()) {
+        prop_assert_eq!(imglift::hash::sniff(&svg), Some("image/svg+xml"));
+    }
+}
+
+// ---- generated SVG files ----
+
+/// What precedes `<svg` in files written by Inkscape, Illustrator, draw.io, matplotlib and
+/// Windows tools: any mix of XML declaration, comments, DOCTYPE (with an internal subset),
+/// whitespace, in UTF-8 with or without a BOM, or UTF-16 with one.
+fn svg_file() -> impl Strategy<Value = Vec<u8>> {
+    let piece = prop_oneof![
+        Just("<!-- Created with Inkscape (http://www.inkscape.org/) -->".to_string()),
+        Just("<!-- Generator: Adobe Illustrator 24.0.0, SVG Export Plug-In -->".to_string()),
+        Just("<!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\"\n  \"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd\">".to_string()),
+        Just("<!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" \"svg11.dtd\" [\n\t<!ENTITY ns_svg \"http://www.w3.org/2000/svg\">\n\t<!ENTITY a '>'>\n]>".to_string()),
+        Just("<!DOCTYPE svg>".to_string()),
+        Just("<?xml-stylesheet href=\"a.css\" type=\"text/css\"?>".to_string()),
+        "[ \t\r\n]{0,3}",
+    ];
+    (
+        prop_oneof![
+            Just(""),
+            Just("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>"),
+            Just("<?xml version='1.0' encoding='utf-8'?>"),
+        ],
+        prop::collection::vec(piece, 0..4),
+        prop_oneof![Just("utf-8"), Just("bom"), Just("utf-16le"), Just("utf-16be")],
+        "[ \n]{0,2}",
+    )
+        .prop_map(|(decl, pieces, encoding, gap)| {
+            let text = format!(
+                "{decl}\n{}{gap}<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1\" height=\"1\"/>\n",
+                pieces.join("\n")
+            );
+            match encoding {
+                "bom" => [&[0xEF, 0xBB, 0xBF][..], text.as_bytes()].concat(),
+                "utf-16le" => [0xFF, 0xFE]
+                    .into_iter()
+                    .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+                    .collect(),
+                "utf-16be" => [0xFE, 0xFF]
+                    .into_iter()
+                    .chain(text.encode_utf16().flat_map(u16::to_be_bytes))
+                    .collect(),
+                _ => text.into_bytes(),
+            }
+        })
 }

@@ -56,6 +56,7 @@ pub fn sync(
     report.counts.local_images = hashed.images.len();
     let plan = plan::plan_run(hashed.images, config, &manifest);
     report.add(plan.diagnostics(config));
+    report.add(plan.refused_references(&loaded.pages));
     let uploaded = upload::execute(&plan, config, opts.dry_run, connect)?;
     upload::report_outcomes(&plan, &uploaded, opts.dry_run, &mut report);
 

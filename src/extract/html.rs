@@ -2,9 +2,10 @@
 //!
 //! A small tag tokenizer in the spirit of the HTML spec's attribute rules: names up to
 //! whitespace, `=`, `>` or `/`; values quoted with `"` or `'`, or unquoted up to whitespace or
-//! `>`. Comments are skipped, so a commented-out image is not lifted. A value is accepted only
-//! when it lies inside one raw-HTML event of the parser, so a tag broken across block-quote
-//! prefixes is never mis-spliced.
+//! `>`. Comments and the text of `<script>`, `<style>` and `<textarea>` are skipped, so a
+//! commented-out image, or an `<img src>` in a script string, is not lifted. A value is accepted
+//! only when it lies inside one raw-HTML event of the parser, so a tag broken across
+//! block-quote prefixes is never mis-spliced.
 
 use std::ops::Range;
 
@@ -37,6 +38,12 @@ pub(super) fn scan(page: &str, block: Range<usize>, allowed: &[Range<usize>], ou
         let name = page[name_start..j].to_ascii_lowercase();
         let (attrs, next) = attributes(b, j, end);
         i = next;
+        // Raw text: what a script, a style or a textarea holds is not markup (an `<img src>`
+        // in a script's string is not an image of the page).
+        if matches!(name.as_str(), "script" | "style" | "textarea") {
+            i = closing_tag(b, &name, i, end).unwrap_or(end);
+            continue;
+        }
         if name != "img" && name != "source" {
             continue;
         }
@@ -73,6 +80,34 @@ pub(super) fn scan(page: &str, block: Range<usize>, allowed: &[Range<usize>], ou
             }
         }
     }
+}
+
+/// The raw-text element (`script`, `style`, `textarea`) this one tag opens, if it does not
+/// also close it.
+pub(super) fn opens_raw_text(tag: &str) -> Option<&'static str> {
+    let b = tag.as_bytes();
+    let name = ["script", "style", "textarea"].into_iter().find(|n| {
+        b.len() > n.len() + 1
+            && b[0] == b'<'
+            && b[1..=n.len()].eq_ignore_ascii_case(n.as_bytes())
+            && (b[n.len() + 1].is_ascii_whitespace() || matches!(b[n.len() + 1], b'>' | b'/'))
+    })?;
+    closing_tag(b, name, 0, b.len()).is_none().then_some(name)
+}
+
+/// Whether this piece of inline HTML contains the closing tag of `name`.
+pub(super) fn closes(tag: &str, name: &str) -> bool {
+    closing_tag(tag.as_bytes(), name, 0, tag.len()).is_some()
+}
+
+/// Where the closing tag `</name` (any case) starts, from `from`.
+fn closing_tag(b: &[u8], name: &str, from: usize, end: usize) -> Option<usize> {
+    let close = format!("</{name}");
+    (from..end.saturating_sub(close.len() - 1)).find(|&k| {
+        b[k..k + close.len()].eq_ignore_ascii_case(close.as_bytes())
+            && b.get(k + close.len())
+                .is_none_or(|&c| c.is_ascii_whitespace() || matches!(c, b'>' | b'/'))
+    })
 }
 
 fn find(hay: &[u8], needle: &[u8], from: usize, end: usize) -> Option<usize> {

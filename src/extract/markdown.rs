@@ -31,6 +31,10 @@ pub(super) fn extract(page: &str, body_start: usize, out: &mut Extracted) {
     let mut html_block: Option<(Range<usize>, Vec<Range<usize>>)> = None;
     // Reference definitions used by at least one image: label -> first use offset.
     let mut used_defs: BTreeMap<String, usize> = BTreeMap::new();
+    // Inside an inline `<script>`, `<style>` or `<textarea>`: its name.
+    let mut raw_text: Option<&'static str> = None;
+    // The heading being read: its span, its text outside images, whether it shows an image.
+    let mut heading: Option<(Range<usize>, String, bool)> = None;
 
     for (event, range) in parser.by_ref() {
         let range = range.start + body_start..range.end + body_start;
@@ -40,7 +44,26 @@ pub(super) fn extract(page: &str, body_start: usize, out: &mut Extracted) {
                 top.inner_end = top.inner_end.max(range.end);
             }
         }
+        if let Some((_, text, has_image)) = heading.as_mut() {
+            match &event {
+                Event::Start(Tag::Image { .. }) => *has_image = true,
+                Event::Text(t) | Event::Code(t) if frames.is_empty() => text.push_str(t),
+                _ => {}
+            }
+        }
         match event {
+            Event::Start(Tag::Heading { .. }) => heading = Some((range, String::new(), false)),
+            Event::End(TagEnd::Heading(_)) => {
+                if let Some((span, text, true)) = heading.take() {
+                    if !explicit_id(&page[span.clone()]) {
+                        out.headings.push(super::HeadingWithImage {
+                            span,
+                            id: slug(&text),
+                        });
+                    }
+                }
+                raw_text = None;
+            }
             Event::Start(Tag::Image {
                 link_type,
                 dest_url,
@@ -81,7 +104,17 @@ pub(super) fn extract(page: &str, body_start: usize, out: &mut Extracted) {
                     html::scan(page, block, &lines, out);
                 }
             }
-            Event::InlineHtml(_) => html::scan(page, range.clone(), &[range], out),
+            // Inline raw HTML comes one tag at a time: after an opening `<script>` (or style,
+            // textarea) every tag up to its closing one is text, not markup.
+            Event::InlineHtml(_) => match &raw_text {
+                Some(name) if html::closes(&page[range.clone()], name) => raw_text = None,
+                Some(_) => {}
+                None => {
+                    html::scan(page, range.clone(), std::slice::from_ref(&range), out);
+                    raw_text = html::opens_raw_text(&page[range]);
+                }
+            },
+            Event::End(TagEnd::Paragraph | TagEnd::TableCell) => raw_text = None,
             _ => {}
         }
     }
@@ -250,4 +283,37 @@ fn reparse(raw: &str, angle: bool) -> String {
             _ => None,
         })
         .unwrap_or_default()
+}
+
+/// Whether a heading's source ends with an attribute block that sets its id (`{#intro}`,
+/// `{.class #intro}`), as Hugo, Zola and kramdown read it.
+fn explicit_id(source: &str) -> bool {
+    let line = source.lines().next().unwrap_or("").trim_end();
+    let line = line.trim_end_matches('#').trim_end();
+    line.ends_with('}')
+        && line.rfind('{').is_some_and(|open| {
+            line[open..]
+                .split_whitespace()
+                .any(|a| a.starts_with("{#") || a.starts_with('#'))
+        })
+}
+
+/// The id a heading's text gives in the GitHub style that Hugo uses: lowercase letters and
+/// digits, spaces as `-`, other punctuation dropped.
+fn slug(text: &str) -> String {
+    let text = text.trim();
+    // An attribute block (`{.wide}`) is not part of the text.
+    let text = match text.rfind('{') {
+        Some(open) if text.ends_with('}') => &text[..open],
+        _ => text,
+    };
+    let mut id = String::new();
+    for c in text.chars() {
+        if c.is_alphanumeric() || c == '_' || c == '-' {
+            id.extend(c.to_lowercase());
+        } else if c.is_whitespace() && !id.ends_with('-') {
+            id.push('-');
+        }
+    }
+    id.trim_matches('-').to_string()
 }

@@ -73,6 +73,17 @@ pub struct Extracted {
     /// Sorted by span start; spans never overlap.
     pub refs: Vec<Reference>,
     pub problems: Vec<Problem>,
+    /// Headings with an image and no explicit id (`{#id}`): a generator that derives the id
+    /// from the heading's text may change it when the destination changes.
+    pub headings: Vec<HeadingWithImage>,
+}
+
+/// A heading that shows an image and has no explicit id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeadingWithImage {
+    pub span: Range<usize>,
+    /// The id its text without the image would give (`## ![logo](a.png) Intro` → `intro`).
+    pub id: String,
 }
 
 /// What to look for besides Markdown images.

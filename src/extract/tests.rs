@@ -104,6 +104,20 @@ fn html_comments_and_other_tags_are_skipped() {
 }
 
 #[test]
+fn script_style_and_textarea_text_is_not_markup() {
+    let script = "<script>\nconst html = '<img src=\"in-script.png\">';\n</script>\n\n\
+                  <img src=\"after.png\">\n";
+    assert_eq!(raw(script), ["after.png"]);
+    let inline = "Text <SCRIPT type=\"module\">let a = \"<img src='s.png'>\";</Script> \
+                  <img src=\"b.png\"> <textarea><img src=\"t.png\"></textarea>\n";
+    assert_eq!(raw(inline), ["b.png"]);
+    let style = "<style>\n/* <img src=\"c.png\"> */\n</style>\n<div><img src=\"d.png\"></div>\n";
+    assert_eq!(raw(style), ["d.png"]);
+    // `</scripts>` does not close a script; an unclosed one runs to the end of its block.
+    assert!(dests("<script>\n'</scripts><img src=\"e.png\">'\n").is_empty());
+}
+
+#[test]
 fn hugo_figure_shortcodes() {
     let d = dests("{{< figure src=\"/img/a.png\" title=\"x\" >}}\n\n{{% figure src=b.png %}}\n");
     let got: Vec<_> = d.iter().map(|(k, _, raw)| (*k, raw.as_str())).collect();
@@ -228,4 +242,24 @@ fn long_single_line_stays_linear() {
         idx.locate(&text, r.span.start);
     }
     assert_eq!(idx.locate(&text, last), (1, last + 1));
+}
+
+#[test]
+fn headings_with_an_image_and_no_explicit_id_are_listed_with_their_id() {
+    let page = "# Title\n\n## ![logo](a.png) Intro\n\n## Pinned ![x](b.png) {#pinned}\n\n\
+                Setext ![s](c.png) Part\n---\n\n### No image\n\n## `Code` and ![y](d.png) {.wide}\n";
+    let out = extract(page, &Options::default());
+    let got: Vec<(&str, &str)> = out
+        .headings
+        .iter()
+        .map(|h| (page[h.span.clone()].lines().next().unwrap(), h.id.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("## ![logo](a.png) Intro", "intro"),
+            ("Setext ![s](c.png) Part", "setext-part"),
+            ("## `Code` and ![y](d.png) {.wide}", "code-and"),
+        ]
+    );
 }

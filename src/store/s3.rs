@@ -32,6 +32,7 @@ pub struct S3Store {
     acl: Option<String>,
     name: String,
     prefix: String,
+    jurisdiction: Option<String>,
     secrets: Vec<String>,
     retry: RetryPolicy,
 }
@@ -87,6 +88,7 @@ impl S3Store {
             acl: cfg.acl.clone(),
             name: format!("bucket `{}` at {}", cfg.bucket, cfg.endpoint),
             prefix: cfg.prefix.clone(),
+            jurisdiction: cfg.jurisdiction.clone(),
             secrets,
             retry: RetryPolicy::default(),
         })
@@ -112,6 +114,17 @@ impl S3Store {
         key: &str,
         attempt: impl FnMut() -> Result<T, Failure>,
     ) -> Result<T, StoreError> {
+        self.retrying(op, key, attempt)
+            .map_err(|(failure, verdict)| self.give_up(op, key, failure, verdict))
+    }
+
+    /// Run one request with retries; the error is the last failure with its verdict.
+    fn retrying<T>(
+        &self,
+        op: &str,
+        key: &str,
+        attempt: impl FnMut() -> Result<T, Failure>,
+    ) -> Result<T, (Failure, Verdict)> {
         let note = |n: u32, e: &Failure| {
             crate::progress::note(&format!(
                 "imglift: {op} `{key}`: {}; retrying (attempt {n} of {})",
@@ -119,26 +132,39 @@ impl S3Store {
                 self.retry.attempts
             ))
         };
-        let (failure, verdict) =
-            match net::retry_blocking(&self.retry, key, attempt, net::classify, note) {
-                Ok(v) => return Ok(v),
-                Err(last) => last,
-            };
+        net::retry_blocking(&self.retry, key, attempt, net::classify, note)
+    }
+
+    /// The error for a request that failed for good.
+    fn give_up(&self, op: &str, key: &str, failure: Failure, verdict: Verdict) -> StoreError {
         let fatal = |why: String| {
             StoreError::Fatal(self.redact(&format!("{op} `{key}` in {}: {why}", self.name)))
         };
         match (&failure, verdict) {
             (Failure::Status(code, body), Verdict::Refused) => {
                 let name = error_code(body);
-                Err(fatal(format!(
+                fatal(format!(
                     "HTTP {code}{}{name}: the store refused these credentials; check \
                      IMGLIFT_ACCESS_KEY_ID / IMGLIFT_SECRET_ACCESS_KEY and that the token may \
                      read and write this bucket",
                     if name.is_empty() { "" } else { " " }
-                )))
+                ))
             }
             (Failure::Status(404, body), _) if error_code(body) == "NoSuchBucket" => {
-                Err(fatal("the bucket does not exist".into()))
+                fatal(self.no_such_bucket())
+            }
+            // The store does not implement something every request carries (R2 and an `acl:`
+            // copied from an AWS guide): no later request will succeed either.
+            (Failure::Status(501, _), _) => {
+                let hint = if self.acl.is_some() {
+                    "; R2 does not support ACLs: remove `acl:` from target.s3 in imglift.yaml"
+                } else {
+                    ""
+                };
+                fatal(format!(
+                    "{}: the store does not implement this request{hint}",
+                    describe(&failure)
+                ))
             }
             (_, Verdict::Retry) => {
                 let message = self.redact(&format!(
@@ -148,16 +174,25 @@ impl S3Store {
                 ));
                 // A store that cannot be reached at all will not answer the next object either.
                 if net::unreachable(&failure) {
-                    return Err(StoreError::Fatal(format!(
-                        "{} is unreachable: {message}",
-                        self.name
-                    )));
+                    return StoreError::Fatal(format!("{} is unreachable: {message}", self.name));
                 }
-                Err(StoreError::Failed(message))
+                StoreError::Failed(message)
             }
-            _ => Err(StoreError::Failed(
-                self.redact(&format!("{op} `{key}`: {}", describe(&failure))),
-            )),
+            _ => StoreError::Failed(self.redact(&format!("{op} `{key}`: {}", describe(&failure)))),
+        }
+    }
+
+    fn no_such_bucket(&self) -> String {
+        match &self.jurisdiction {
+            Some(j) => format!(
+                "the bucket does not exist in the `{j}` jurisdiction; check `bucket:` and \
+                 `jurisdiction:` against the R2 dashboard (leave `jurisdiction:` out for a bucket \
+                 in the default jurisdiction)"
+            ),
+            None => "the bucket does not exist; check `bucket:`. An R2 bucket created in the EU \
+                     or FedRAMP jurisdiction lives at another endpoint: add `jurisdiction: eu` (or \
+                     `fedramp`) beside `account_id:` in target.s3"
+                .into(),
         }
     }
 }
@@ -179,12 +214,45 @@ fn error_code(body: &str) -> &str {
         .map_or("", |(code, _)| code)
 }
 
+/// The human text in an XML error body (`<Message>…</Message>`).
+fn error_message(body: &str) -> &str {
+    body.split_once("<Message>")
+        .and_then(|(_, rest)| rest.split_once("</Message>"))
+        .map_or("", |(text, _)| text.trim())
+}
+
+/// What an HTTP status means for a request to an S3 store, for a status without an error body.
+fn status_meaning(code: u16) -> &'static str {
+    match code {
+        400 => "the store found the request malformed",
+        401 | 403 => "access denied",
+        404 => "not found",
+        405 => "the store does not allow this method here",
+        409 => "conflict with the bucket's state",
+        411 => "the store wants a Content-Length",
+        412 => "a precondition failed",
+        413 => "the object is too large for the store",
+        429 => "too many requests",
+        501 => "the store does not implement this request",
+        500..=599 => "the store failed",
+        _ => "unexpected answer",
+    }
+}
+
 fn describe(e: &Failure) -> String {
     match e {
-        Failure::Status(code, body) => match error_code(body) {
-            "" => format!("HTTP {code}"),
-            name => format!("HTTP {code} {name}"),
-        },
+        Failure::Status(code, body) => {
+            let mut text = format!("HTTP {code}");
+            match error_code(body) {
+                "" => text.push_str(&format!(" ({})", status_meaning(*code))),
+                name => text.push_str(&format!(" {name}")),
+            }
+            match error_message(body) {
+                "" => {}
+                message => text.push_str(&format!(": {message}")),
+            }
+            text
+        }
         Failure::Transport { message, .. } | Failure::Other(message) => message.clone(),
     }
 }
@@ -195,7 +263,7 @@ impl Store for S3Store {
     }
 
     fn probe(&self, obj: &Object) -> Result<Probe, StoreError> {
-        let head = self.with_retries("HEAD", obj.key, || {
+        let head = self.with_retries("HEAD (is it already stored?)", obj.key, || {
             match self.runtime.block_on(self.bucket.head_object(obj.key)) {
                 Ok((head, _)) => Ok(Some(head)),
                 Err(S3Error::HttpFailWithBody(404, _)) => Ok(None),
@@ -227,20 +295,31 @@ impl Store for S3Store {
         let mut keys = HashMap::new();
         let mut token: Option<String> = None;
         for _ in 0..max_pages {
-            let page = self.with_retries("LIST", &prefix, || {
+            let page = self.retrying("LIST", &prefix, || {
                 self.runtime
-                    .block_on(self.bucket.list_page(
-                        prefix.clone(),
-                        None,
-                        token.clone(),
-                        None,
-                        None,
-                    ))
-                    .map_err(Failure::from)
-            })?;
-            keys.extend(page.0.contents.into_iter().map(|o| (o.key, o.size)));
-            token = page.0.next_continuation_token;
-            if token.is_none() || !page.0.is_truncated {
+                    .block_on(self.list_page(&prefix, token.as_deref()))
+            });
+            let page = match page {
+                Ok(page) => page,
+                // A refused listing says nothing about the credentials for objects (a token
+                // may be scoped to objects): each object is probed instead, and a HEAD or PUT
+                // that is refused stops the run.
+                Err((failure, Verdict::Refused)) => {
+                    crate::progress::note(&self.redact(&format!(
+                        "imglift: warning: listing `{prefix}` in {}: {}; checking each object \
+                         with a HEAD instead",
+                        self.name,
+                        describe(&failure)
+                    )));
+                    return Ok(None);
+                }
+                Err((failure, verdict)) => {
+                    return Err(self.give_up("LIST", &prefix, failure, verdict))
+                }
+            };
+            keys.extend(page.contents.into_iter().map(|o| (o.key, o.size)));
+            token = page.next_continuation_token;
+            if token.is_none() || !page.is_truncated {
                 return Ok(Some(keys));
             }
         }
@@ -309,6 +388,32 @@ impl Store for S3Store {
 }
 
 impl S3Store {
+    /// One page of a ListObjectsV2. rust-s3's own listing sends its query form-encoded (a space
+    /// as `+`) but signs it with `%20`, which a store that reads `+` literally (R2) refuses; a
+    /// presigned GET encodes the query once, the same way for the signature and the request.
+    async fn list_page(
+        &self,
+        prefix: &str,
+        token: Option<&str>,
+    ) -> Result<s3::serde_types::ListBucketResult, Failure> {
+        let mut query = HashMap::from([
+            ("list-type".to_string(), "2".to_string()),
+            ("prefix".to_string(), prefix.to_string()),
+        ]);
+        if let Some(token) = token {
+            query.insert("continuation-token".into(), token.into());
+        }
+        let url = self.bucket.presign_get("/", 900, Some(query)).await?;
+        let response = self.http.get(url).send().await?;
+        let status = response.status().as_u16();
+        let body = response.text().await?;
+        if !(200..300).contains(&status) {
+            return Err(Failure::Status(status, body));
+        }
+        quick_xml::de::from_str(&body)
+            .map_err(|e| Failure::Other(format!("the listing is not S3 XML: {e}")))
+    }
+
     /// The headers of a PUT, all of them signed into the presigned URL.
     fn put_headers(
         &self,
@@ -360,6 +465,23 @@ mod tests {
             describe(&Failure::Status(403, body.into())),
             "HTTP 403 SignatureDoesNotMatch"
         );
-        assert_eq!(describe(&Failure::Status(500, String::new())), "HTTP 500");
+        assert_eq!(
+            describe(&Failure::Status(500, String::new())),
+            "HTTP 500 (the store failed)"
+        );
+    }
+
+    #[test]
+    fn a_failure_says_the_servers_code_and_text_or_what_the_status_means() {
+        let r2 = "<?xml version=\"1.0\"?><Error><Code>NotImplemented</Code>\
+                  <Message>Header 'x-amz-acl' with value 'public-read' not implemented</Message></Error>";
+        assert_eq!(
+            describe(&Failure::Status(501, r2.into())),
+            "HTTP 501 NotImplemented: Header 'x-amz-acl' with value 'public-read' not implemented"
+        );
+        assert_eq!(
+            describe(&Failure::Status(400, String::new())),
+            "HTTP 400 (the store found the request malformed)"
+        );
     }
 }

@@ -177,3 +177,38 @@ fn picgo_style_dated_key_keeps_its_date_on_later_runs() {
         format!("![x]({PUBLIC_URL}/2019/04/x.png)\n")
     );
 }
+
+#[test]
+fn a_key_over_1024_bytes_is_refused_at_plan_time_naming_the_page() {
+    let site = Site::empty("key: \"{path}/{fileName}.{extName}\"\n");
+    let deep: String = (0..5)
+        .map(|i| format!("{}/", format!("{i}").repeat(220)))
+        .collect();
+    site.write(
+        format!("content/{deep}x.png"),
+        fixture_bytes("demo/static/images/avatar.png"),
+    );
+    site.write(
+        "content/ok.jpg",
+        fixture_bytes("demo/static/images/hero.jpg"),
+    );
+    site.write(
+        "content/p.md",
+        format!("# P\n\n![x]({deep}x.png)\n\n![ok](ok.jpg)\n"),
+    );
+    let run = site.run(&["sync"]);
+    run.expect_code(1);
+    let line = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("content/p.md:3:6"))
+        .unwrap_or_else(|| panic!("no error at the reference\n{}", run.dump()));
+    assert!(line.contains("1024"), "{line}");
+    // Nothing was stored under the long key; the other image was lifted.
+    let manifest = site.read_string("imglift.lock");
+    assert!(!manifest.contains("x.png"), "{manifest}");
+    assert!(manifest.contains("ok.jpg"), "{manifest}");
+    let page = site.read_string("content/p.md");
+    assert!(page.contains(&format!("]({deep}x.png)")), "{page}");
+    assert!(!page.contains("](ok.jpg)"), "{page}");
+}

@@ -14,6 +14,8 @@ mod hostile;
 mod keys;
 mod manifest;
 mod out_dir;
+mod real_blogs;
+mod svg;
 mod sync;
 #[cfg(unix)]
 mod terminal;

@@ -6,6 +6,11 @@
 //! headers, and injects faults (an HTTP status, a dropped connection, or a delay) so tests can
 //! play a flaky network. The S3 protocol itself is never imitated: every request that is not
 //! faulted is answered by s3s.
+//!
+//! [`TestS3::start_r2`] adds a strictness layer where Cloudflare R2 differs from s3s: a request
+//! with `x-amz-acl`, an `x-amz-checksum-*` header or an `aws-chunked` body is answered with
+//! R2's 501 NotImplemented, and a `+` in a query string is read literally (R2 does not take it
+//! for a space), so a request whose query was sent with `+` but signed with `%20` is refused.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -62,6 +67,8 @@ pub struct Stats {
     conn_ids: AtomicUsize,
     faults: Mutex<FaultPlan>,
     delay_ms: AtomicUsize,
+    /// Behave like R2 where s3s is more lenient (see the module comment).
+    r2: std::sync::atomic::AtomicBool,
 }
 
 impl Stats {
@@ -143,6 +150,18 @@ pub struct TestS3 {
 }
 
 impl TestS3 {
+    /// The server with R2's strictness in front of s3s (see the module comment).
+    pub fn start_r2(buckets: &[&str]) -> anyhow::Result<TestS3> {
+        let s3 = TestS3::start(buckets)?;
+        s3.stats.r2.store(true, Ordering::SeqCst);
+        Ok(s3)
+    }
+
+    /// Whether this server behaves like R2.
+    pub fn is_r2(&self) -> bool {
+        self.stats.r2.load(Ordering::SeqCst)
+    }
+
     /// Start the server with the given buckets pre-created (as sub-folders of the root).
     pub fn start(buckets: &[&str]) -> anyhow::Result<TestS3> {
         // s3s-fs keeps object attributes beside the bucket folders.
@@ -268,6 +287,12 @@ async fn handle(
         conn,
         fault,
     });
+    let r2 = st.r2.load(Ordering::SeqCst);
+    if let Some((code, name, message)) = r2.then(|| r2_refusal(&req)).flatten() {
+        let _ = req.into_body().collect().await;
+        return Ok(error_response(code, name, &message)?);
+    }
+    let req = if r2 { plus_is_literal(req)? } else { req };
     match fault {
         Some(Fault::Drop) => Err("injected connection drop".into()),
         Some(Fault::Status(code)) => {
@@ -304,6 +329,57 @@ async fn handle(
             Ok(resp)
         }
     }
+}
+
+/// What R2 answers, where s3s would accept the request.
+fn r2_refusal(req: &Request<Incoming>) -> Option<(u16, &'static str, String)> {
+    let not_implemented = |what: String| Some((501, "NotImplemented", what));
+    for (name, value) in req.headers() {
+        let (name, value) = (name.as_str(), String::from_utf8_lossy(value.as_bytes()));
+        if name == "x-amz-acl" {
+            return not_implemented(format!(
+                "Header 'x-amz-acl' with value '{value}' not implemented"
+            ));
+        }
+        if name.starts_with("x-amz-checksum-") || name == "x-amz-sdk-checksum-algorithm" {
+            return not_implemented(format!("Header '{name}' not implemented"));
+        }
+        if (name == "content-encoding" && value.contains("aws-chunked"))
+            || (name == "x-amz-content-sha256" && value.starts_with("STREAMING-"))
+        {
+            return not_implemented(format!(
+                "Header '{name}' with value '{value}' not implemented"
+            ));
+        }
+    }
+    None
+}
+
+/// R2 reads a `+` in a query literally: hand s3s the query with every `+` as `%2B`, so that the
+/// signature is checked over what was really sent.
+fn plus_is_literal(
+    req: Request<Incoming>,
+) -> Result<Request<Incoming>, Box<dyn std::error::Error + Send + Sync>> {
+    let Some(query) = req.uri().query().filter(|q| q.contains('+')) else {
+        return Ok(req);
+    };
+    let path_and_query = format!("{}?{}", req.uri().path(), query.replace('+', "%2B"));
+    let (mut parts, body) = req.into_parts();
+    let mut uri = parts.uri.into_parts();
+    uri.path_and_query = Some(path_and_query.parse()?);
+    parts.uri = hyper::Uri::from_parts(uri)?;
+    Ok(Request::from_parts(parts, body))
+}
+
+fn error_response(code: u16, name: &str, message: &str) -> Result<Resp, hyper::http::Error> {
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{name}</Code>\
+         <Message>{message}</Message></Error>"
+    );
+    Response::builder()
+        .status(code)
+        .header("content-type", "application/xml")
+        .body(s3s::Body::from(body))
 }
 
 fn percent_decode(s: &str) -> String {
