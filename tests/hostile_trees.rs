@@ -236,9 +236,13 @@ fn run_case(c: &Case) -> Result<(), TestCaseError> {
     std::fs::write(
         root.join("imglift.yaml"),
         format!(
-            "public_url: {PUBLIC_URL}\ncontent: {content}\ntarget: {{dir: store}}\nkey: \"{}\"\n\
-             allow_svg_scripts: {}\n",
-            keys[c.key], c.allow_svg_scripts
+            "public_url: {PUBLIC_URL}\ncontent: {content}\ntarget: {{dir: store}}\nkey: \"{}\"\n{}",
+            keys[c.key],
+            if c.allow_svg_scripts {
+                "allow_svg_scripts: true\n"
+            } else {
+                ""
+            }
         ),
     )
     .unwrap();
@@ -281,6 +285,9 @@ fn run_case(c: &Case) -> Result<(), TestCaseError> {
         run.code
     );
     prop_assert!(!run.stderr.contains("panicked"), "{dump}");
+    // A content folder outside the root is refused before anything is done; every other
+    // config here is valid, so the run does its work.
+    prop_assert_eq!(run.code == Some(2), c.extra_content, "{}", dump);
     for secret in [SECRET, TOKEN, "AKIAHOSTILE0000"] {
         prop_assert!(
             !run.stdout.contains(secret) && !run.stderr.contains(secret),
