@@ -284,6 +284,11 @@ fn special_files_are_skipped_without_opening_them() {
     assert!(!site.path("build/content/pipe.png").exists());
 }
 
+/// How long each state of a swap holds, so that each is seen about half the time (this paces
+/// the swapping thread; nothing is asserted about time).
+#[cfg(unix)]
+const HOLD: std::time::Duration = std::time::Duration::from_micros(50);
+
 /// The race: while `sync` runs, the image is swapped again and again between a real image in
 /// the root and a link to an image outside it (both states are one rename away, so each holds
 /// about half the time). Whatever the timing, the outside image is never uploaded.
@@ -313,9 +318,11 @@ fn a_symlink_swapped_in_while_sync_runs_is_never_uploaded() {
                 let _ = std::fs::remove_file(&tmp_link);
                 std::os::unix::fs::symlink(&outside, &tmp_link).unwrap();
                 std::fs::rename(&tmp_link, &image).unwrap();
+                std::thread::sleep(HOLD);
                 let _ = std::fs::remove_file(&tmp_file);
                 std::fs::hard_link(&master, &tmp_file).unwrap();
                 std::fs::rename(&tmp_file, &image).unwrap();
+                std::thread::sleep(HOLD);
                 swaps += 1;
             }
             swaps
@@ -342,5 +349,62 @@ fn a_symlink_swapped_in_while_sync_runs_is_never_uploaded() {
     let swaps = swapper.join().unwrap();
     assert!(swaps > 0);
     // The race really ran both ways: some rounds found the real image and uploaded it.
+    assert!(uploaded > 0, "no round uploaded the real image");
+}
+
+/// The same race one level up: the image's folder is moved aside and a link to an outside
+/// folder holding an image of the same name is put in its place, again and again. Opening the
+/// file without following a link at its last component is not enough here; the handle must
+/// still be the file inside the root.
+#[cfg(unix)]
+#[test]
+fn a_folder_swapped_for_a_link_while_sync_runs_is_never_uploaded() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let (site, elsewhere) = site("");
+    let secret = fixture_bytes(OTHER_PNG);
+    write(&elsewhere.join("a.png"), &secret);
+    site.write("content/imgs/a.png", fixture_bytes(PNG));
+    let page = "# Post\n\n![a](imgs/a.png)\n";
+    let stop = Arc::new(AtomicBool::new(false));
+    let swapper = {
+        let stop = stop.clone();
+        let folder = site.path("content/imgs");
+        let aside = site.path("content/.imgs-aside");
+        let elsewhere = elsewhere.clone();
+        std::thread::spawn(move || {
+            let mut swaps = 0u64;
+            // Bounded: at most ten million swaps, or until told to stop.
+            while !stop.load(Ordering::Relaxed) && swaps < 10_000_000 {
+                std::fs::rename(&folder, &aside).unwrap();
+                std::os::unix::fs::symlink(&elsewhere, &folder).unwrap();
+                std::thread::sleep(HOLD);
+                std::fs::remove_file(&folder).unwrap();
+                std::fs::rename(&aside, &folder).unwrap();
+                std::thread::sleep(HOLD);
+                swaps += 1;
+            }
+            swaps
+        })
+    };
+    let mut uploaded = 0;
+    for round in 0..60 {
+        let _ = std::fs::remove_file(site.path("imglift.lock"));
+        let _ = std::fs::remove_file(site.path(".imglift-cache"));
+        let _ = std::fs::remove_dir_all(site.path("store"));
+        write(&site.path("content/post.md"), page);
+        let run = site.run(&["sync"]);
+        run.expect_no_panic();
+        for (path, bytes) in files(&site.path("store")) {
+            assert!(
+                bytes != secret,
+                "round {round}: the outside image was uploaded as {}",
+                path.display()
+            );
+            uploaded += 1;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    assert!(swapper.join().unwrap() > 0);
     assert!(uploaded > 0, "no round uploaded the real image");
 }
