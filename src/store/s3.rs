@@ -110,11 +110,11 @@ impl S3Store {
         attempt: impl FnMut() -> Result<T, Failure>,
     ) -> Result<T, StoreError> {
         let note = |n: u32, e: &Failure| {
-            crate::progress::note(&format!(
+            crate::progress::note(&crate::report::printable(&format!(
                 "imglift: {op} `{key}`: {}; retrying (attempt {n} of {})",
                 self.redact(&describe(e)),
                 self.retry.attempts
-            ))
+            )))
         };
         let (failure, verdict) =
             match net::retry_blocking(&self.retry, key, attempt, net::classify, note) {
