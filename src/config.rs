@@ -38,6 +38,8 @@ pub struct RawConfig {
     pub front_matter: Option<Vec<String>>,
     pub manifest: Option<PathBuf>,
     pub max_size: Option<u64>,
+    /// Publish SVGs with scripts, event handlers, `javascript:` URLs or `<foreignObject>`.
+    pub allow_svg_scripts: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -104,6 +106,8 @@ pub struct Config {
     pub manifest: PathBuf,
     pub cache_file: PathBuf,
     pub max_size: u64,
+    /// Whether SVGs that can run scripts on the image domain may be published.
+    pub allow_svg_scripts: bool,
 }
 
 impl Config {
@@ -186,6 +190,13 @@ impl Config {
             message,
         })?;
 
+        // The default store sits beside the config file; a store the file names by a relative
+        // path must stay inside the root.
+        let store_relative = raw
+            .target
+            .as_ref()
+            .and_then(|t| t.dir.as_ref())
+            .is_some_and(|d| d.is_relative());
         let target = target_config(raw.target.unwrap_or_default(), &base, file)?;
         let concurrency = concurrency(raw.concurrency, overrides, env)?;
         let manifest = base.join(
@@ -193,7 +204,7 @@ impl Config {
                 .unwrap_or_else(|| PathBuf::from("imglift.lock")),
         );
         let cache_file = manifest.parent().unwrap_or(&base).join(CACHE_FILE);
-        Ok(Config {
+        Config {
             root,
             config_file: file.map(Path::to_path_buf),
             content,
@@ -213,8 +224,120 @@ impl Config {
             manifest,
             cache_file,
             max_size: raw.max_size.unwrap_or(DEFAULT_MAX_SIZE),
-        })
+            allow_svg_scripts: raw.allow_svg_scripts.unwrap_or(false),
+        }
+        .confined(store_relative)
     }
+
+    /// Refuse a site root that is a filesystem root or a system folder, `content` or `static`
+    /// outside the root, and a folder store named by a relative path outside the root, or
+    /// overlapping a content root: what imglift reads and writes stays where the user meant.
+    fn confined(self, store_relative: bool) -> Result<Config, ConfigError> {
+        if let Some(why) = system_folder(&self.root) {
+            return Err(ConfigError::Path {
+                path: self.root.clone(),
+                message: format!(
+                    "the site root must be the folder of one site, not {why}; set `root` to it"
+                ),
+            });
+        }
+        for (key, dirs) in [("content", &self.content), ("static", &self.static_dirs)] {
+            for dir in dirs {
+                if !real_path(dir).starts_with(&self.root) {
+                    return Err(ConfigError::Path {
+                        path: dir.clone(),
+                        message: format!(
+                            "`{key}` must be inside the site root {}",
+                            self.root.display()
+                        ),
+                    });
+                }
+            }
+        }
+        if let TargetConfig::Dir(store) = &self.target {
+            let real = real_path(store);
+            if store_relative && !real.starts_with(&self.root) {
+                return Err(ConfigError::Path {
+                    path: store.clone(),
+                    message: format!(
+                        "`target.dir` must be inside the site root {} (give an absolute path \
+                         to keep the store elsewhere)",
+                        self.root.display()
+                    ),
+                });
+            }
+            // A content root that is the whole site (Jekyll) skips the store when it scans.
+            let overlaps = |c: &PathBuf| {
+                let c = real_path(c);
+                c.starts_with(&real) || (real.starts_with(&c) && c != self.root)
+            };
+            if let Some(c) = self.content.iter().find(|c| overlaps(c)) {
+                return Err(ConfigError::Path {
+                    path: store.clone(),
+                    message: format!(
+                        "`target.dir` must not be inside the content root {} (nor contain \
+                         it): its objects would be mixed with the pages",
+                        c.display()
+                    ),
+                });
+            }
+        }
+        Ok(self)
+    }
+}
+
+/// The real path of `path`: symlinks resolved for the part that exists, the rest lexically.
+pub fn real_path(path: &Path) -> PathBuf {
+    let path = crate::fs::lexical_normalize(path);
+    let mut missing = Vec::new();
+    let mut existing = path.as_path();
+    loop {
+        if let Ok(real) = existing.canonicalize() {
+            return missing.iter().rev().fold(real, |p, name| p.join(name));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                missing.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => return path,
+        }
+    }
+}
+
+/// Why `root` cannot be a site root: a filesystem root, or a folder of the operating system.
+fn system_folder(root: &Path) -> Option<&'static str> {
+    if root.parent().is_none() {
+        return Some("a filesystem root");
+    }
+    let inside = ["/proc", "/sys", "/dev", "/etc", "/boot", "/run"];
+    let exactly = [
+        "/usr",
+        "/bin",
+        "/sbin",
+        "/lib",
+        "/lib64",
+        "/var",
+        "/opt",
+        "/root",
+        "/home",
+        "/tmp",
+        "/Users",
+        "/System",
+        "/Library",
+        "/Applications",
+        "/private",
+        "/private/tmp",
+        "/private/var",
+    ];
+    let windows = std::env::var_os("SystemRoot").map(PathBuf::from);
+    if inside.iter().any(|d| root.starts_with(d))
+        || exactly.iter().any(|d| root == Path::new(d))
+        || windows.is_some_and(|w| root.starts_with(w))
+    {
+        return Some("a system folder");
+    }
+    None
 }
 
 /// `target:` as configured: a folder (the default) or an S3 bucket, never both.
@@ -355,14 +478,7 @@ fn check_public_url(url: &str) -> Result<String, ConfigError> {
 
 fn s3_config(raw: RawS3, file: Option<&Path>) -> Result<S3Config, ConfigError> {
     if let Some(e) = &raw.endpoint {
-        let authority = e
-            .split("://")
-            .nth(1)
-            .unwrap_or(e)
-            .split('/')
-            .next()
-            .unwrap_or("");
-        if authority.contains('@') {
+        if has_credentials(e) {
             return Err(ConfigError::Secret {
                 path: file.map_or_else(|| PathBuf::from("imglift.yaml"), Path::to_path_buf),
                 key: "target.s3.endpoint (credentials in the URL)".into(),
@@ -403,12 +519,15 @@ fn s3_config(raw: RawS3, file: Option<&Path>) -> Result<S3Config, ConfigError> {
             })
         }
     };
+    check_bucket(&raw.bucket)?;
+    let prefix = raw.prefix.unwrap_or_default().trim_matches('/').to_string();
+    check_prefix(&prefix)?;
     Ok(S3Config {
         bucket: raw.bucket,
         endpoint,
         region: raw.region.unwrap_or_else(|| "auto".into()),
         acl: raw.acl,
-        prefix: raw.prefix.unwrap_or_default().trim_matches('/').to_string(),
+        prefix,
         jurisdiction,
     })
 }
@@ -434,6 +553,66 @@ fn endpoint_without_bucket(endpoint: &str, bucket: &str) -> Result<String, Confi
              the bucket name in `bucket:` (a folder inside the bucket goes in `prefix:`)"
         ),
     })
+}
+
+/// Whether a URL carries credentials (`https://KEY:SECRET@host`): an `@` before the path.
+pub fn has_credentials(url: &str) -> bool {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    after_scheme
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or("")
+        .contains('@')
+}
+
+/// S3 bucket naming rules (R2's are the same): 3 to 63 lowercase letters, digits, `-` and `.`,
+/// starting and ending with a letter or digit, no `..`, not an IP address.
+fn check_bucket(bucket: &str) -> Result<(), ConfigError> {
+    let alnum = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+    let b = bucket.as_bytes();
+    let ok = (3..=63).contains(&b.len())
+        && b.iter().all(|&c| alnum(c) || c == b'-' || c == b'.')
+        && alnum(b[0])
+        && alnum(b[b.len() - 1])
+        && !bucket.contains("..")
+        && bucket.parse::<std::net::Ipv4Addr>().is_err();
+    if ok {
+        return Ok(());
+    }
+    Err(ConfigError::Invalid {
+        key: "target.s3.bucket",
+        message: format!(
+            "`{}` is not a bucket name: 3 to 63 lowercase letters, digits, `-` and `.`, \
+             starting and ending with a letter or digit",
+            bucket.escape_debug()
+        ),
+    })
+}
+
+/// A key prefix is folder names joined by `/`: none empty, `.` or `..`, no control characters
+/// or backslashes, so that every key stays inside the bucket and under the prefix.
+fn check_prefix(prefix: &str) -> Result<(), ConfigError> {
+    if prefix.is_empty() {
+        return Ok(());
+    }
+    let bad = prefix.split('/').find(|seg| {
+        seg.is_empty()
+            || *seg == "."
+            || *seg == ".."
+            || seg.contains(|c: char| c.is_control() || c == '\\')
+    });
+    match bad {
+        None => Ok(()),
+        Some(seg) => Err(ConfigError::Invalid {
+            key: "target.s3.prefix",
+            message: format!(
+                "`{}`: the folder `{}` is not allowed (no empty, `.` or `..` parts, no \
+                 backslashes or control characters)",
+                prefix.escape_debug(),
+                seg.escape_debug()
+            ),
+        }),
+    }
 }
 
 #[cfg(test)]
@@ -478,7 +657,10 @@ mod tests {
         for (text, key) in [
             ("publik_url: https://img.example.com\n", "publik_url"),
             ("target:\n  dri: store\n", "dri"),
-            ("target:\n  s3:\n    bucket: b\n    bukket: c\n", "bukket"),
+            (
+                "target:\n  s3:\n    bucket: blog\n    bukket: c\n",
+                "bukket",
+            ),
         ] {
             let err = parse(text, Path::new("site/imglift.yaml")).unwrap_err();
             assert!(matches!(err, ConfigError::Parse { .. }), "{err:?}");
@@ -512,11 +694,11 @@ mod tests {
     fn secrets_in_the_file_are_refused_without_echoing_them() {
         for (text, key) in [
             (
-                "target:\n  s3:\n    bucket: b\n    secret_access_key: HUNTER2value\n",
+                "target:\n  s3:\n    bucket: blog\n    secret_access_key: HUNTER2value\n",
                 "target.s3.secret_access_key",
             ),
             (
-                "target:\n  s3:\n    bucket: b\n    access_key_id: HUNTER2value\n",
+                "target:\n  s3:\n    bucket: blog\n    access_key_id: HUNTER2value\n",
                 "target.s3.access_key_id",
             ),
             (
@@ -550,7 +732,7 @@ mod tests {
             "AKIAEXAMPLE:HUNTER2value@s3.example.com",
         ] {
             let text = format!(
-                "public_url: {PUBLIC}\ntarget:\n  s3:\n    bucket: b\n    endpoint: {endpoint}\n"
+                "public_url: {PUBLIC}\ntarget:\n  s3:\n    bucket: blog\n    endpoint: {endpoint}\n"
             );
             let err = resolve_in(dir.path(), &text, &Overrides::default(), &no_env).unwrap_err();
             assert!(
@@ -562,7 +744,7 @@ mod tests {
         // An `@` after the host is part of the path, not credentials (and a path is refused
         // for what it is).
         let text = format!(
-            "public_url: {PUBLIC}\ntarget:\n  s3:\n    bucket: b\n    endpoint: https://s3.example.com/@x\n"
+            "public_url: {PUBLIC}\ntarget:\n  s3:\n    bucket: blog\n    endpoint: https://s3.example.com/@x\n"
         );
         let err = resolve_in(dir.path(), &text, &Overrides::default(), &no_env).unwrap_err();
         assert!(
@@ -788,7 +970,7 @@ mod tests {
 
         let err = resolve_in(
             dir.path(),
-            &format!("public_url: {PUBLIC}\ntarget:\n  dir: x\n  s3:\n    bucket: b\n    endpoint: https://s3.example.com\n"),
+            &format!("public_url: {PUBLIC}\ntarget:\n  dir: x\n  s3:\n    bucket: blog\n    endpoint: https://s3.example.com\n"),
             &Overrides::default(),
             &no_env,
         )
@@ -1029,7 +1211,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join("imglift.yaml"),
-            format!("public_url: {PUBLIC}\ntarget:\n  s3:\n    bucket: b\n    account_id: a\n    secret_access_key: HUNTER2value\n"),
+            format!("public_url: {PUBLIC}\ntarget:\n  s3:\n    bucket: blog\n    account_id: a\n    secret_access_key: HUNTER2value\n"),
         )
         .unwrap();
         let err = Config::load(dir.path(), &Overrides::default()).unwrap_err();

@@ -65,6 +65,161 @@ pub fn unescape(s: &str) -> String {
     out
 }
 
+fn refused(path: &Path, why: &str) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        format!("{} {why}", path.display()),
+    )
+}
+
+/// Open a file to read it, the one way imglift opens an image or a page: without following a
+/// link at its last component, without blocking on a FIFO, and only if it is a regular file.
+/// `path` must be a real path (no links, as resolve gives it); the handle is then checked to be
+/// the file that is at `path` now, so a folder swapped for a link while imglift runs is caught
+/// too. Everything read from the handle is from inside the folder `path` names.
+pub fn open_checked(path: &Path) -> std::io::Result<(std::fs::File, std::fs::Metadata)> {
+    let (file, meta) = open_regular(path)?;
+    let moved = || refused(path, "was replaced by a link while imglift was running");
+    if path.canonicalize()? != path {
+        return Err(moved());
+    }
+    if !same_file(&meta, &std::fs::metadata(path)?) {
+        return Err(moved());
+    }
+    Ok((file, meta))
+}
+
+/// Open a file to read it without following a link at its last component and without
+/// blocking on a FIFO; only a regular file is accepted.
+pub fn open_regular(path: &Path) -> std::io::Result<(std::fs::File, std::fs::Metadata)> {
+    let file = open_no_follow(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(refused(
+            path,
+            "is not a regular file (a FIFO, device or socket)",
+        ));
+    }
+    Ok((file, meta))
+}
+
+/// All the bytes of a file opened by [`open_regular`] (for pages, whose folders may be reached
+/// through a link the configuration names).
+pub fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let (mut file, meta) = open_regular(path)?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// All the bytes of a file opened by [`open_checked`].
+pub fn read_checked(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let (mut file, meta) = open_checked(path)?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+#[cfg(unix)]
+fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
+    use rustix::fs::{Mode, OFlags};
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    match rustix::fs::open(path, flags, Mode::empty()) {
+        Ok(fd) => Ok(std::fs::File::from(fd)),
+        Err(rustix::io::Errno::LOOP) => Err(refused(path, "is a symbolic link")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Elsewhere: look before opening (a narrower window, closed by the identity check after).
+#[cfg(not(unix))]
+fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
+    let meta = std::fs::symlink_metadata(path)?;
+    if meta.file_type().is_symlink() {
+        return Err(refused(path, "is a symbolic link"));
+    }
+    if !meta.is_file() {
+        return Err(refused(path, "is not a regular file"));
+    }
+    std::fs::File::open(path)
+}
+
+#[cfg(unix)]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+#[cfg(not(unix))]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    a.len() == b.len() && a.modified().ok() == b.modified().ok()
+}
+
+/// Create the folder `dir` and its parents below `base` (which must exist), never through a
+/// link: a link or a file where a folder should be is an error, so nothing is written outside
+/// `base` by following a link committed (or swapped in) below it.
+pub fn create_dirs_beneath(base: &Path, dir: &Path) -> std::io::Result<()> {
+    let Ok(below) = dir.strip_prefix(base) else {
+        return Err(refused(dir, &format!("is not inside {}", base.display())));
+    };
+    let mut at = base.to_path_buf();
+    for part in below.components() {
+        let Component::Normal(name) = part else {
+            return Err(refused(dir, "is not a plain path"));
+        };
+        at.push(name);
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(refused(
+                    &at,
+                    "is a symbolic link; imglift does not write through links",
+                ))
+            }
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => return Err(refused(&at, "is not a folder")),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match std::fs::create_dir(&at) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    if !std::fs::symlink_metadata(&at)?.is_dir() {
+                        return Err(refused(&at, "is not a folder"));
+                    }
+                }
+                Err(e) => return Err(e),
+            },
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Copy what is left to read of `src` to `dest` through a temporary file in the same folder and
+/// a rename (so a link at `dest` is replaced, never followed), with this modification time.
+pub fn copy_replace(
+    src: &mut std::fs::File,
+    dest: &Path,
+    mtime: Option<std::time::SystemTime>,
+) -> std::io::Result<()> {
+    let dir = dest
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".imglift-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    std::io::copy(src, tmp.as_file_mut())?;
+    if let Ok(meta) = src.metadata() {
+        tmp.as_file().set_permissions(meta.permissions())?;
+    }
+    if let Some(mtime) = mtime {
+        tmp.as_file().set_modified(mtime)?;
+    }
+    tmp.persist(dest).map_err(|e| e.error)?;
+    Ok(())
+}
+
 /// Write `bytes` to `path` through a temporary file in the same folder and a rename, keeping the
 /// permissions of the file it replaces, and flushed to disk before the rename: for pages, the
 /// manifest and stored objects, which must survive a crash whole.
@@ -88,9 +243,9 @@ fn write_via_temp(path: &Path, bytes: &[u8], durable: bool) -> std::io::Result<(
         .suffix(".tmp")
         .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
-    match std::fs::metadata(path) {
-        Ok(meta) => tmp.as_file().set_permissions(meta.permissions())?,
-        Err(_) => default_permissions(tmp.as_file())?,
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_file() => tmp.as_file().set_permissions(meta.permissions())?,
+        _ => default_permissions(tmp.as_file())?,
     }
     if durable {
         tmp.as_file().sync_all()?;

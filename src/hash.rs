@@ -35,7 +35,12 @@ pub struct ImageFile {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
     NotImage,
-    TooLarge { size: u64, limit: u64 },
+    TooLarge {
+        size: u64,
+        limit: u64,
+    },
+    /// An SVG that can run script where it is served.
+    Script(&'static str),
     Io(String),
 }
 
@@ -47,6 +52,11 @@ impl std::fmt::Display for Refusal {
                 write!(f, "is {size} bytes, over the limit of {limit} (max_size)")
             }
             Refusal::Io(e) => write!(f, "cannot be read: {e}"),
+            Refusal::Script(what) => write!(
+                f,
+                "is an SVG with {what}, which would run on the image domain; remove it, or set \
+                 `allow_svg_scripts: true` if you trust it"
+            ),
         }
     }
 }
@@ -58,6 +68,7 @@ impl Refusal {
             Refusal::NotImage => "not_image",
             Refusal::TooLarge { .. } => "too_large",
             Refusal::Io(_) => "unreadable",
+            Refusal::Script(_) => "svg_script",
         }
     }
 }
@@ -69,9 +80,26 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
     if is_svg(bytes) {
         return Some("image/svg+xml");
     }
-    infer::get(bytes)
-        .filter(|kind| kind.matcher_type() == infer::MatcherType::Image)
-        .map(|kind| kind.mime_type())
+    crate::sniff::raster_type(bytes)
+}
+
+/// An SVG that could run script on the image domain is refused unless the config allows it
+/// (`allow_svg_scripts`). The bytes are read again (without following links) and must be the
+/// ones hashed, so what is checked is what is uploaded.
+pub fn svg_allowed(path: &Path, hash: Option<&str>, allow: bool) -> Result<(), Refusal> {
+    if allow {
+        return Ok(());
+    }
+    let bytes = crate::fs::read_checked(path).map_err(|e| Refusal::Io(e.to_string()))?;
+    if hash.is_some_and(|h| blake3::hash(&bytes).to_hex().as_str() != h) {
+        return Err(Refusal::Io(
+            "it changed while imglift was running; run it again".into(),
+        ));
+    }
+    match crate::sniff::svg_script(&String::from_utf8_lossy(&bytes)) {
+        Some(what) => Err(Refusal::Script(what)),
+        None => Ok(()),
+    }
 }
 
 /// SVG is text: after an optional BOM, XML declaration, comments and doctype, the first element
@@ -147,18 +175,19 @@ fn declaration_end(text: &str) -> Option<usize> {
 
 /// Sniff a file from its first bytes, without hashing it (for `check`).
 pub fn sniff_file(path: &Path, limit: u64) -> Result<&'static str, Refusal> {
-    let meta = std::fs::metadata(path).map_err(|e| Refusal::Io(e.to_string()))?;
+    let (file, meta) = crate::fs::open_checked(path).map_err(|e| Refusal::Io(e.to_string()))?;
     if meta.len() > limit {
         return Err(Refusal::TooLarge {
             size: meta.len(),
             limit,
         });
     }
-    let mut head = Vec::with_capacity(4096);
-    std::fs::File::open(path)
-        .and_then(|f| f.take(4096).read_to_end(&mut head))
+    // The whole file: an image's dimensions may come after its metadata.
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(limit)
+        .read_to_end(&mut bytes)
         .map_err(|e| Refusal::Io(e.to_string()))?;
-    sniff(&head).ok_or(Refusal::NotImage)
+    sniff(&bytes).ok_or(Refusal::NotImage)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -263,6 +292,12 @@ pub fn hash_referenced(pages: &[Page], config: &Config) -> Hashed {
     let mut images = Vec::new();
     let mut refused: BTreeMap<PathBuf, Refusal> = BTreeMap::new();
     for ((path, _), result) in files.iter().zip(hashed) {
+        let result = result.and_then(|img| {
+            if img.mime == "image/svg+xml" {
+                svg_allowed(path, Some(&img.hash), config.allow_svg_scripts)?;
+            }
+            Ok(img)
+        });
         match result {
             Ok(img) => images.push(img),
             Err(why) => {
@@ -327,8 +362,10 @@ fn hash_one(
     limit: u64,
     cache: &HashMap<String, CacheEntry>,
 ) -> (Result<ImageFile, Refusal>, Option<CacheEntry>) {
-    let meta = match std::fs::metadata(path) {
-        Ok(m) => m,
+    // Opened once, without following links, checked to be the regular file resolve found
+    // inside the root: what is hashed is what the store gets (it checks the hash again).
+    let (mut file, meta) = match crate::fs::open_checked(path) {
+        Ok(opened) => opened,
         Err(e) => return (Err(Refusal::Io(e.to_string())), None),
     };
     let size = meta.len();
@@ -348,10 +385,10 @@ fn hash_one(
             return (Ok(image(e.hash.clone(), e.mime.clone())), None);
         }
     }
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => return (Err(Refusal::Io(e.to_string())), None),
-    };
+    let mut bytes = Vec::with_capacity(size as usize);
+    if let Err(e) = file.read_to_end(&mut bytes) {
+        return (Err(Refusal::Io(e.to_string())), None);
+    }
     let Some(mime) = sniff(&bytes) else {
         return (Err(Refusal::NotImage), None);
     };

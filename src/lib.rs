@@ -24,6 +24,7 @@ pub mod report;
 pub mod resolve;
 pub mod rewrite;
 pub mod scan;
+pub mod sniff;
 pub mod store;
 pub mod upload;
 

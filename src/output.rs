@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::config::Config;
+use crate::config::{real_path, Config};
 use crate::error::ConfigError;
 use crate::fs::{lexical_normalize, rel};
 use crate::pages::{Loaded, Page};
@@ -24,8 +24,9 @@ pub fn out_dir(
     let Some(out) = out else {
         return Ok(None);
     };
-    let o = lexical_normalize(&cwd.join(out));
-    let inside_content = config.content.iter().any(|c| c.starts_with(&o));
+    // Real paths, not text: `--out` given as a link to `.` is the site root.
+    let o = real_path(&lexical_normalize(&cwd.join(out)));
+    let inside_content = config.content.iter().any(|c| real_path(c).starts_with(&o));
     if inside_content || o == config.root {
         return Err(ConfigError::Path {
             path: o,
@@ -40,7 +41,7 @@ pub fn write_page(page: &Page, new_text: Option<&str>, out: Option<&Path>) -> Op
     let written = match out {
         Some(out) => {
             let bytes = new_text.unwrap_or(&page.text).as_bytes();
-            write_if_changed(&out.join(&page.rel), bytes)
+            write_if_changed(out, &out.join(&page.rel), bytes)
         }
         None => match new_text {
             Some(new) => crate::fs::write_atomic(&page.path, new.as_bytes()),
@@ -65,7 +66,7 @@ pub fn mirror_others(config: &Config, loaded: &Loaded, out: &Path) -> Vec<Diagno
     let mut problems = Vec::new();
     for path in others.chain(&loaded.unreadable) {
         let dest = out.join(rel(&config.root, path));
-        if let Err(e) = mirror_file(path, &dest) {
+        if let Err(e) = mirror_file(path, out, &dest) {
             problems.push(file_error(
                 &rel(&config.root, path),
                 "unreadable",
@@ -76,33 +77,37 @@ pub fn mirror_others(config: &Config, loaded: &Loaded, out: &Path) -> Vec<Diagno
     problems
 }
 
-fn write_if_changed(dest: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if std::fs::read(dest).is_ok_and(|old| old == bytes) {
-        return Ok(());
-    }
+/// Write a file of the out tree unless it already holds these bytes. No folder below `out` may
+/// be a link (an error for that file); a link where the file goes is replaced, not written
+/// through.
+fn write_if_changed(out: &Path, dest: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if let Some(parent) = dest.parent() {
-        std::fs::create_dir_all(parent)?;
+        std::fs::create_dir_all(out)?;
+        crate::fs::create_dirs_beneath(out, parent)?;
+    }
+    if crate::fs::read_regular(dest).is_ok_and(|old| old == bytes) {
+        return Ok(());
     }
     crate::fs::write_replace(dest, bytes)
 }
 
 /// Copy a file into the output tree unless a copy with the same size and time is there.
-fn mirror_file(src: &Path, dest: &Path) -> std::io::Result<()> {
-    let meta = std::fs::metadata(src)?;
-    if let Ok(existing) = std::fs::metadata(dest) {
-        if existing.len() == meta.len() && existing.modified().ok() == meta.modified().ok() {
+/// The source is opened without following links (a file swapped for a link while imglift runs
+/// is not copied), and the copy goes to a temporary file renamed over `dest`, so a link at
+/// `dest` is replaced, never written through.
+fn mirror_file(src: &Path, out: &Path, dest: &Path) -> std::io::Result<()> {
+    let (mut file, meta) = crate::fs::open_regular(src)?;
+    if let Some(parent) = dest.parent() {
+        std::fs::create_dir_all(out)?;
+        crate::fs::create_dirs_beneath(out, parent)?;
+    }
+    if let Ok(existing) = std::fs::symlink_metadata(dest) {
+        if existing.is_file()
+            && existing.len() == meta.len()
+            && existing.modified().ok() == meta.modified().ok()
+        {
             return Ok(());
         }
     }
-    if let Some(parent) = dest.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    std::fs::copy(src, dest)?;
-    if let Ok(mtime) = meta.modified() {
-        std::fs::File::options()
-            .write(true)
-            .open(dest)?
-            .set_modified(mtime)?;
-    }
-    Ok(())
+    crate::fs::copy_replace(&mut file, dest, meta.modified().ok())
 }

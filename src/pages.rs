@@ -80,7 +80,7 @@ pub fn load(config: &Config, only: &[PathBuf], skip: &[PathBuf]) -> Result<Loade
     };
     for path in scanned.pages {
         let rel = rel(&config.root, &path);
-        let bytes = match std::fs::read(&path) {
+        let bytes = match crate::fs::read_regular(&path) {
             Ok(b) => b,
             Err(e) => {
                 loaded

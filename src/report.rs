@@ -24,7 +24,7 @@ pub struct Diagnostic {
     pub line: usize,
     pub col: usize,
     pub severity: Severity,
-    /// A stable machine-readable name: `broken`, `refused`, `not_image`, `too_large`,
+    /// A stable machine-readable name: `broken`, `refused`, `not_image`, `too_large`, `svg_script`,
     /// `collision`, `upload_failed`, `unreadable`, `unparsed`, `overwrite`, `pending`;
     /// `verify` adds `unreachable`, `http_status`, `wrong_type`, `wrong_bytes`.
     pub kind: &'static str,
@@ -39,7 +39,10 @@ impl Diagnostic {
         };
         format!(
             "{}:{}:{}: {sev}: {}",
-            self.file, self.line, self.col, self.message
+            printable(&self.file),
+            self.line,
+            self.col,
+            printable(&self.message)
         )
     }
 
@@ -48,17 +51,45 @@ impl Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        // Workflow commands need `%`, CR and LF escaped in the message.
-        let msg = self
-            .message
-            .replace('%', "%25")
-            .replace('\r', "%0D")
-            .replace('\n', "%0A");
         format!(
-            "::{sev} file={},line={},col={}::{msg}",
-            self.file, self.line, self.col
+            "::{sev} file={},line={},col={}::{}",
+            escape_property(&self.file),
+            self.line,
+            self.col,
+            escape_data(&self.message)
         )
     }
+}
+
+/// Text for one line of output: control characters (a newline in a file name) are shown
+/// escaped, so that no name can start a line of its own (a CI log reads `::error …` at the start
+/// of any line as a command).
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains(char::is_control) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A workflow command's message, escaped as GitHub's toolkit does: `%`, CR and LF.
+pub fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// A workflow command's property value (`file=…`), escaped as GitHub's toolkit does: as a
+/// message, and also `:` and `,`, so that a file name cannot end the properties or add one.
+pub fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
 /// An error about a whole file (an image, a page that cannot be written), at its first line.
@@ -262,16 +293,24 @@ impl Report {
                 writeln!(
                     out,
                     "would {} {} ({} bytes) as {}",
-                    o.action, o.source, o.size, o.key
+                    o.action,
+                    printable(&o.source),
+                    o.size,
+                    printable(&o.key)
                 )?;
             }
             write!(out, "{}", self.diff)?;
         } else {
             for o in self.objects.iter().filter(|o| o.action != "reuse") {
-                writeln!(out, "{} {} -> {}", o.action, o.source, o.url)?;
+                writeln!(out, "{} {} -> {}", o.action, printable(&o.source), o.url)?;
             }
             for c in &self.changes {
-                writeln!(out, "rewrote {} ({} references)", c.file, c.rewrites.len())?;
+                writeln!(
+                    out,
+                    "rewrote {} ({} references)",
+                    printable(&c.file),
+                    c.rewrites.len()
+                )?;
             }
         }
         Ok(())
@@ -313,5 +352,44 @@ impl Report {
                 self.problems.len()
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod annotation_tests {
+    use super::*;
+
+    fn diag(file: &str, message: &str) -> Diagnostic {
+        Diagnostic {
+            line: 3,
+            col: 5,
+            ..file_error(file, "broken", message.to_string())
+        }
+    }
+
+    #[test]
+    fn annotation_properties_and_message_are_escaped_as_github_documents() {
+        let d = diag(
+            "evil\n::error file=README.md,line=1::X.md",
+            "50% off\r\nnext",
+        );
+        assert_eq!(
+            d.annotation(),
+            "::error file=evil%0A%3A%3Aerror file=README.md%2Cline=1%3A%3AX.md,line=3,col=5\
+             ::50%25 off%0D%0Anext"
+        );
+        let d = diag("e,line=99,col=7::Y.md", "m");
+        assert_eq!(
+            d.annotation(),
+            "::error file=e%2Cline=99%2Ccol=7%3A%3AY.md,line=3,col=5::m"
+        );
+    }
+
+    #[test]
+    fn a_human_line_never_splits_on_a_name() {
+        let d = diag("evil\n::error file=README.md::X.md", "a\tb");
+        assert_eq!(d.human().lines().count(), 1, "{}", d.human());
+        assert!(d.human().starts_with("evil\\n::error"), "{}", d.human());
+        assert_eq!(printable("caf\u{e9} #=.md"), "caf\u{e9} #=.md");
     }
 }

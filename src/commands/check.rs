@@ -31,9 +31,13 @@ pub fn check(config: &Config, cwd: &Path, paths: &[PathBuf]) -> Result<Report, E
             let Resolved::Local(path) = resolved else {
                 continue;
             };
-            let sniff = sniffed
-                .entry(path.clone())
-                .or_insert_with(|| hash::sniff_file(path, config.max_size));
+            let sniff = sniffed.entry(path.clone()).or_insert_with(|| {
+                let mime = hash::sniff_file(path, config.max_size)?;
+                if mime == "image/svg+xml" {
+                    hash::svg_allowed(path, None, config.allow_svg_scripts)?;
+                }
+                Ok(mime)
+            });
             match sniff {
                 Ok(_) => report.pending.push(page.diag(
                     r.span.start,

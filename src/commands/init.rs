@@ -153,17 +153,19 @@ fn check_options(opts: &InitOptions) -> Result<(), ConfigError> {
         ("--endpoint", &opts.endpoint),
     ] {
         if let Some(url) = value {
+            if crate::config::has_credentials(url) {
+                // Never echo the value: it holds a secret.
+                return Err(invalid(
+                    key,
+                    "the address carries credentials (`user:password@`); give the bare \
+                     address, and export IMGLIFT_ACCESS_KEY_ID and IMGLIFT_SECRET_ACCESS_KEY \
+                     in the environment instead"
+                        .to_string(),
+                ));
+            }
             let ok = (url.starts_with("https://") || url.starts_with("http://"))
                 && url.len() > "https://".len()
-                && !url.contains(char::is_whitespace)
-                && !url
-                    .split("://")
-                    .nth(1)
-                    .unwrap_or("")
-                    .split('/')
-                    .next()
-                    .unwrap_or("")
-                    .contains('@');
+                && !url.contains(char::is_whitespace);
             if !ok {
                 return Err(invalid(key, format!("`{url}` is not an http(s) address")));
             }

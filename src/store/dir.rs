@@ -31,7 +31,7 @@ impl DirStore {
 
 fn hash_file(path: &std::path::Path) -> std::io::Result<String> {
     let mut hasher = blake3::Hasher::new();
-    hasher.update_reader(std::fs::File::open(path)?)?;
+    hasher.update_reader(crate::fs::open_regular(path)?.0)?;
     Ok(hasher.finalize().to_hex().to_string())
 }
 
@@ -42,6 +42,10 @@ impl Store for DirStore {
 
     fn probe(&self, obj: &Object) -> Result<Probe, StoreError> {
         let path = self.path_of(obj.key);
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            // Not an object imglift wrote: `put` replaces the link itself.
+            return Ok(Probe::Different);
+        }
         match hash_file(&path) {
             Ok(h) if h == obj.hash => Ok(Probe::Same),
             Ok(_) => Ok(Probe::Different),
@@ -58,8 +62,8 @@ impl Store for DirStore {
 
     fn put(&self, obj: &Object) -> Result<(), StoreError> {
         let failed = |what: &str, e: std::io::Error| StoreError::Failed(format!("{what}: {e}"));
-        let bytes =
-            std::fs::read(obj.path).map_err(|e| failed(&obj.path.display().to_string(), e))?;
+        let bytes = crate::fs::read_checked(obj.path)
+            .map_err(|e| failed(&obj.path.display().to_string(), e))?;
         if blake3::hash(&bytes).to_hex().as_str() != obj.hash {
             return Err(StoreError::Failed(format!(
                 "{} changed while imglift was running; run it again",
@@ -69,7 +73,9 @@ impl Store for DirStore {
         let dest = self.path_of(obj.key);
         let shown = dest.display().to_string();
         if let Some(parent) = dest.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| failed(&shown, e))?;
+            // The store folder itself may be a link its owner made; nothing below it may be.
+            std::fs::create_dir_all(&self.dir).map_err(|e| failed(&shown, e))?;
+            crate::fs::create_dirs_beneath(&self.dir, parent).map_err(|e| failed(&shown, e))?;
         }
         // Durability for all objects at once comes from `flush`: one filesystem sync instead
         // of one per image.

@@ -99,12 +99,9 @@ impl S3Store {
         self
     }
 
-    /// Remove any secret from a message.
+    /// Remove any secret, in any spelling, and the query of any URL from a message.
     fn redact(&self, text: &str) -> String {
-        self.secrets
-            .iter()
-            .filter(|s| s.len() >= 4)
-            .fold(text.to_string(), |t, s| t.replace(s.as_str(), "***"))
+        redact(text, &self.secrets)
     }
 
     /// Run one request with retries; `op` names it for messages.
@@ -126,11 +123,11 @@ impl S3Store {
         attempt: impl FnMut() -> Result<T, Failure>,
     ) -> Result<T, (Failure, Verdict)> {
         let note = |n: u32, e: &Failure| {
-            crate::progress::note(&format!(
+            crate::progress::note(&crate::report::printable(&format!(
                 "imglift: {op} `{key}`: {}; retrying (attempt {n} of {})",
                 self.redact(&describe(e)),
                 self.retry.attempts
-            ))
+            )))
         };
         net::retry_blocking(&self.retry, key, attempt, net::classify, note)
     }
@@ -195,6 +192,111 @@ impl S3Store {
                 .into(),
         }
     }
+}
+
+/// `text` without the query of any URL in it (a presigned URL carries the signature and the
+/// session token there) and without any of `secrets` in any spelling a message may carry: raw,
+/// percent-encoded (upper or lower case hex, once or twice), `+` for a space, `\/` for `/`
+/// (JSON), and base64 (standard or URL-safe, padded or not).
+pub(crate) fn redact(text: &str, secrets: &[String]) -> String {
+    use base64::Engine;
+    let mut out = strip_url_queries(text);
+    for secret in secrets.iter().filter(|s| s.len() >= 4) {
+        out = replace_encoded(&out, secret.as_bytes());
+        let engines = [
+            &base64::engine::general_purpose::STANDARD,
+            &base64::engine::general_purpose::STANDARD_NO_PAD,
+            &base64::engine::general_purpose::URL_SAFE,
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        ];
+        for engine in engines {
+            let encoded = engine.encode(secret.as_bytes());
+            // Without its last (partial) group: base64 of the secret inside a longer value.
+            let stem = &encoded[..encoded.len() - encoded.len() % 4];
+            out = out.replace(&encoded, "***");
+            if stem.len() >= 8 {
+                out = out.replace(stem, "***");
+            }
+        }
+    }
+    out
+}
+
+/// Cut the `?query` (and `#fragment`) off every `http://` or `https://` URL in `text`.
+fn strip_url_queries(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("http") {
+        let (before, url) = rest.split_at(at);
+        out.push_str(before);
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            out.push_str("http");
+            rest = &url[4..];
+            continue;
+        }
+        let end = url
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | ')'))
+            .unwrap_or(url.len());
+        let (whole, after) = url.split_at(end);
+        match whole.find(['?', '#']) {
+            Some(q) => {
+                out.push_str(&whole[..q]);
+                out.push_str("?…");
+            }
+            None => out.push_str(whole),
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Replace every occurrence of `secret` in `text` where each byte may be spelled raw, as `%XX`
+/// or `%25XX` in either case, `+` for a space, or `\/` for `/`.
+fn replace_encoded(text: &str, secret: &[u8]) -> String {
+    let hay = text.as_bytes();
+    let mut out: Vec<u8> = Vec::with_capacity(hay.len());
+    let mut i = 0;
+    while i < hay.len() {
+        match match_encoded(&hay[i..], secret) {
+            Some(len) if len > 0 => {
+                out.extend_from_slice(b"***");
+                i += len;
+            }
+            _ => {
+                out.push(hay[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// The length of the spelling of `secret` at the start of `hay`, if there is one.
+fn match_encoded(hay: &[u8], secret: &[u8]) -> Option<usize> {
+    let hex = |b: &[u8]| -> Option<u8> {
+        let s = std::str::from_utf8(b.get(..2)?).ok()?;
+        u8::from_str_radix(s, 16).ok()
+    };
+    let mut at = 0;
+    for &want in secret {
+        let rest = &hay[at..];
+        let step = if rest.first() == Some(&want) {
+            1
+        } else if rest.starts_with(b"%25") && hex(&rest[3..]) == Some(want) {
+            5
+        } else if rest.first() == Some(&b'%') && hex(&rest[1..]) == Some(want) {
+            3
+        } else if want == b' ' && rest.first() == Some(&b'+') {
+            1
+        } else if want == b'/' && rest.starts_with(b"\\/") {
+            2
+        } else {
+            return None;
+        };
+        at += step;
+    }
+    Some(at)
 }
 
 impl From<S3Error> for Failure {
@@ -328,7 +430,7 @@ impl Store for S3Store {
     }
 
     fn put(&self, obj: &Object) -> Result<(), StoreError> {
-        let bytes = std::fs::read(obj.path)
+        let bytes = crate::fs::read_checked(obj.path)
             .map_err(|e| StoreError::Failed(format!("{}: {e}", obj.path.display())))?;
         if blake3::hash(&bytes).to_hex().as_str() != obj.hash {
             return Err(StoreError::Failed(format!(
@@ -357,7 +459,9 @@ impl Store for S3Store {
                     .headers(headers.clone())
                     .body(body.clone())
                     .send()
-                    .await?;
+                    .await
+                    // reqwest names the URL in its errors: the presigned one, with its query.
+                    .map_err(|e| Failure::from(e.without_url()))?;
                 let status = response.status().as_u16();
                 let etag = response
                     .headers()
@@ -454,6 +558,40 @@ mod tests {
         let none = |_: &str| None;
         let err = credentials(&none).unwrap_err().to_string();
         assert!(err.contains("IMGLIFT_ACCESS_KEY_ID"), "{err}");
+    }
+
+    #[test]
+    fn redact_covers_every_spelling_of_a_secret_and_url_queries() {
+        let token = "IQoJb3/Sess+Tok==";
+        let secrets = vec!["wJalrXUtnFEMI K7MDENG".to_string(), token.to_string()];
+        for text in [
+            "raw IQoJb3/Sess+Tok== end",
+            "X-Amz-Security-Token=IQoJb3%2FSess%2BTok%3D%3D&x=1",
+            "lower IQoJb3%2fSess%2bTok%3d%3d",
+            "twice IQoJb3%252FSess%252BTok%253D%253D",
+            "json IQoJb3\\/Sess+Tok==",
+            "form wJalrXUtnFEMI+K7MDENG and wJalrXUtnFEMI%20K7MDENG",
+            "base64 SVFvSmIzL1Nlc3MrVG9rPT0= and SVFvSmIzL1Nlc3MrVG9rPT0",
+            "url-safe base64 SVFvSmIzL1Nlc3MrVG9rPT0 d0phbHJYVXRuRkVNSSBLN01ERU5H",
+        ] {
+            let shown = redact(text, &secrets);
+            for leak in [
+                "IQoJb3",
+                "Sess",
+                "wJalrXUtnFEMI",
+                "SVFvSmIzL1Nlc3MrVG9r",
+                "d0phbHJYVXRuRkVNSSBLN01ERU5H",
+            ] {
+                assert!(!shown.contains(leak), "{text} -> {shown}");
+            }
+            assert!(shown.contains("***"), "{text} -> {shown}");
+        }
+        // Short values are never treated as secrets; other text is kept.
+        assert_eq!(redact("a b c", &["a".into()]), "a b c");
+        let url = "PUT https://s3.example.com/b/k.png?X-Amz-Signature=abc&X-Amz-Credential=AK (x)";
+        assert_eq!(redact(url, &[]), "PUT https://s3.example.com/b/k.png?… (x)");
+        assert_eq!(redact("see http://h/p#frag", &[]), "see http://h/p?…");
+        assert_eq!(redact("httpx and http:", &[]), "httpx and http:");
     }
 
     #[test]

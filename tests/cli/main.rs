@@ -6,6 +6,8 @@ mod sites;
 #[path = "../support/mod.rs"]
 mod support;
 
+mod attack_escape;
+mod attack_secrets;
 mod check;
 mod config;
 mod dry_run;

@@ -3,6 +3,7 @@
 //! Each test starts its own server, copies the demo blog into a temp folder with an
 //! `imglift.yaml` that points at it, and runs the real `imglift` binary.
 
+mod attack;
 mod r2;
 mod server;
 #[path = "../support/mod.rs"]
