@@ -40,6 +40,9 @@ pub fn sync(
     let started = Instant::now();
     let only = pages::narrow(cwd, &opts.paths)?;
     let out = output::out_dir(cwd, opts.out.as_deref(), config)?;
+    if !opts.dry_run {
+        clean_stale_temps(config, out.as_deref());
+    }
     let mut manifest = Manifest::load(&config.manifest)?;
     let mut loaded = pages::load(config, &only, &pages::skip_dirs(config, out.as_deref()))?;
     let mut report = Report {
@@ -51,7 +54,7 @@ pub fn sync(
         .extend(pages::reference_problems(&loaded.pages));
     report.counts.references = loaded.pages.iter().map(|p| p.refs.len()).sum();
 
-    let hashed = hash::hash_referenced(&loaded.pages, config);
+    let mut hashed = hash::hash_referenced(&loaded.pages, config);
     report.problems.extend(hashed.problems);
     report.counts.local_images = hashed.images.len();
     let plan = plan::plan_run(hashed.images, config, &manifest);
@@ -59,6 +62,13 @@ pub fn sync(
     let uploaded = upload::execute(&plan, config, opts.dry_run, connect)?;
     upload::report_outcomes(&plan, &uploaded, opts.dry_run, &mut report);
 
+    // A failed upload may come from a stat-cache entry that no longer matches the file (its
+    // upload found other bytes): forget it, so that the next run hashes the file again.
+    for (item, outcome) in plan.items.iter().zip(&uploaded.outcomes) {
+        if matches!(outcome, Outcome::Failed(_)) {
+            hashed.cache.forget(&item.image.rel);
+        }
+    }
     if !opts.dry_run {
         // The manifest first: a page may point at an object only once the manifest knows it.
         manifest.record(&plan, &uploaded.outcomes);
@@ -81,6 +91,26 @@ pub fn sync(
     report.counts.pages = loaded.pages.len();
     report.elapsed_ms = started.elapsed().as_millis();
     Ok(report)
+}
+
+/// Remove the temporary files a killed run left in the folders a run writes: the content roots,
+/// the out tree, the store folder and the manifest's folder (not below it).
+fn clean_stale_temps(config: &Config, out: Option<&Path>) {
+    let started = std::time::SystemTime::now();
+    let mut dirs: Vec<PathBuf> = config.content.clone();
+    dirs.extend(out.map(Path::to_path_buf));
+    if let crate::config::TargetConfig::Dir(store) = &config.target {
+        dirs.push(store.clone());
+    }
+    crate::fs::remove_stale_temps(&dirs, started);
+    if let Ok(entries) = std::fs::read_dir(config.manifest.parent().unwrap_or(Path::new("."))) {
+        for entry in entries.flatten() {
+            let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+            if is_file && crate::fs::is_own_temp(&entry.file_name()) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
 }
 
 /// Save the manifest (a failure stops the run: no page may point at an unrecorded object) and
@@ -146,7 +176,7 @@ fn rewrite_pages(
             continue;
         }
         let new_text = edit.as_ref().map(|e| e.text.as_str());
-        if let Some(problem) = output::write_page(page, new_text, out) {
+        if let Some(problem) = output::write_page(page, new_text, &config.root, out) {
             report.problems.push(problem);
         }
     }
