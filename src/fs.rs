@@ -86,16 +86,19 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     write_via_temp(path, bytes, true)
 }
 
-/// Like [`write_atomic`], but the file is replaced only if it still holds `expected` (the bytes
-/// read before): checked after the new bytes are on disk, just before the rename, so that an
-/// edit made meanwhile is kept. `Ok(false)` when the file changed and was left as it is.
+/// Like [`write_atomic`], but the file is replaced only if it still holds the bytes read
+/// before (`expected`, their blake3): checked after the new bytes are on disk, just before the
+/// rename, so that an edit made meanwhile is kept. `Ok(false)` when the file changed and was
+/// left as it is.
 pub fn write_atomic_if_unchanged(
     path: &Path,
     bytes: &[u8],
-    expected: &[u8],
+    expected: &[u8; 32],
 ) -> std::io::Result<bool> {
     let tmp = temp_with(path, bytes, true)?;
-    if std::fs::read(path)? != expected {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update_reader(std::fs::File::open(path)?)?;
+    if hasher.finalize().as_bytes() != expected {
         return Ok(false);
     }
     tmp.persist(path).map_err(|e| e.error)?;
@@ -240,14 +243,19 @@ mod tests {
         std::fs::write(&page, "read at scan time\n").unwrap();
         // Edited by someone else after the scan.
         std::fs::write(&page, "edited meanwhile\n").unwrap();
+        let digest = |b: &[u8]| *blake3::hash(b).as_bytes();
         let replaced =
-            write_atomic_if_unchanged(&page, b"rewritten\n", b"read at scan time\n").unwrap();
+            write_atomic_if_unchanged(&page, b"rewritten\n", &digest(b"read at scan time\n"))
+                .unwrap();
         assert!(!replaced);
         assert_eq!(std::fs::read(&page).unwrap(), b"edited meanwhile\n");
         let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(left.len(), 1, "a temporary file was left behind");
         // Unchanged: replaced.
-        assert!(write_atomic_if_unchanged(&page, b"rewritten\n", b"edited meanwhile\n").unwrap());
+        assert!(
+            write_atomic_if_unchanged(&page, b"rewritten\n", &digest(b"edited meanwhile\n"))
+                .unwrap()
+        );
         assert_eq!(std::fs::read(&page).unwrap(), b"rewritten\n");
     }
 

@@ -54,7 +54,7 @@ pub fn write_page(
                     match crate::fs::write_atomic_if_unchanged(
                         &page.path,
                         new.as_bytes(),
-                        page.text.as_bytes(),
+                        page.digest(),
                     ) {
                         Ok(true) => Ok(()),
                         Ok(false) => return Some(file_error(

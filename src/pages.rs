@@ -14,16 +14,69 @@ use crate::report::{file_error, Diagnostic, Severity};
 use crate::resolve::{self, Resolved};
 use crate::scan;
 
-/// A page read and extracted.
+/// A page read and extracted. Its text is not kept once its references are extracted (memory
+/// follows the largest page, not the site): [`Page::reload`] reads it again for the rewrite,
+/// and refuses a page that changed since.
 pub struct Page {
     pub path: PathBuf,
     pub rel: String,
+    /// The text while the page is being worked on (at load, and between `reload` and
+    /// `release`); empty otherwise.
     pub text: String,
     pub lines: LineIndex,
     pub refs: Vec<(Reference, Resolved)>,
+    /// blake3 of the bytes that were read.
+    digest: [u8; 32],
+    /// (offset, (line, column)) of each reference, sorted, for messages without the text.
+    positions: Vec<(usize, (usize, usize))>,
+}
+
+/// A page changed on disk since it was read: its spans no longer fit.
+#[derive(Debug)]
+pub enum Reload {
+    Changed,
+    Io(std::io::Error),
 }
 
 impl Page {
+    /// 1-based (line, column) of a byte offset: from the text while it is held, else from the
+    /// positions kept for the references.
+    pub fn locate(&self, offset: usize) -> (usize, usize) {
+        if !self.text.is_empty() {
+            return self.lines.locate(&self.text, offset);
+        }
+        match self.positions.binary_search_by_key(&offset, |(o, _)| *o) {
+            Ok(i) => self.positions[i].1,
+            Err(_) => (1, 1),
+        }
+    }
+
+    /// Read the text again, as it was when the page was loaded; `Reload::Changed` if it was
+    /// edited since.
+    pub fn reload(&mut self) -> Result<(), Reload> {
+        if !self.text.is_empty() {
+            return Ok(());
+        }
+        let bytes = std::fs::read(&self.path).map_err(Reload::Io)?;
+        if *blake3::hash(&bytes).as_bytes() != self.digest {
+            return Err(Reload::Changed);
+        }
+        self.text = String::from_utf8(bytes).map_err(|_| Reload::Changed)?;
+        self.lines = LineIndex::new(&self.text);
+        Ok(())
+    }
+
+    /// blake3 of the bytes that were read.
+    pub fn digest(&self) -> &[u8; 32] {
+        &self.digest
+    }
+
+    /// Let go of the text (after the rewrite and write of this page).
+    pub fn release(&mut self) {
+        self.text = String::new();
+        self.lines = LineIndex::new("");
+    }
+
     pub fn diag(
         &self,
         offset: usize,
@@ -31,7 +84,7 @@ impl Page {
         kind: &'static str,
         message: String,
     ) -> Diagnostic {
-        let (line, col) = self.lines.locate(&self.text, offset);
+        let (line, col) = self.locate(offset);
         Diagnostic {
             file: self.rel.clone(),
             line,
@@ -112,6 +165,8 @@ pub fn load(config: &Config, only: &[PathBuf], skip: &[PathBuf]) -> Result<Loade
         let mut page = Page {
             lines: LineIndex::new(&text),
             refs: Vec::with_capacity(extracted.refs.len()),
+            digest: *blake3::hash(text.as_bytes()).as_bytes(),
+            positions: Vec::new(),
             path,
             rel,
             text,
@@ -124,6 +179,14 @@ pub fn load(config: &Config, only: &[PathBuf], skip: &[PathBuf]) -> Result<Loade
             let resolved = resolve::resolve(&r.dest, &page.path, config);
             page.refs.push((r, resolved));
         }
+        let mut starts: Vec<usize> = page.refs.iter().map(|(r, _)| r.span.start).collect();
+        starts.sort_unstable();
+        starts.dedup();
+        page.positions = starts
+            .into_iter()
+            .map(|o| (o, page.lines.locate(&page.text, o)))
+            .collect();
+        page.release();
         loaded.pages.push(page);
     }
     Ok(loaded)

@@ -76,7 +76,7 @@ pub fn sync(
     }
     rewrite_pages(
         config,
-        &loaded,
+        &mut loaded,
         &plan,
         &uploaded.outcomes,
         opts,
@@ -141,7 +141,7 @@ fn save_state(
 /// write in place or into the out tree.
 fn rewrite_pages(
     config: &Config,
-    loaded: &Loaded,
+    loaded: &mut Loaded,
     plan: &Plan,
     outcomes: &[Outcome],
     opts: &SyncOptions,
@@ -151,7 +151,25 @@ fn rewrite_pages(
     let extract_opts = extract::Options {
         front_matter: config.front_matter.clone(),
     };
-    for page in &loaded.pages {
+    for page in &mut loaded.pages {
+        // The text was let go after extraction: read it again, one page at a time, only where
+        // it is needed, and refuse a page that changed since it was read.
+        let needed = (out.is_some() && !opts.dry_run) || has_edit(page, plan, outcomes);
+        if !needed {
+            continue;
+        }
+        if let Err(why) = page.reload() {
+            let message = match why {
+                pages::Reload::Changed => {
+                    "changed while imglift was running; left as it is (run imglift again)".into()
+                }
+                pages::Reload::Io(e) => format!("cannot read again: {e}; left as it is"),
+            };
+            report
+                .problems
+                .push(crate::report::file_error(&page.rel, "changed", message));
+            continue;
+        }
         let edit = rewrite::page_edit(page, plan, outcomes, &extract_opts).unwrap_or_else(|d| {
             report.problems.push(d);
             None
@@ -172,12 +190,23 @@ fn rewrite_pages(
                 rewrites: edit.rewrites.clone(),
             });
         }
-        if opts.dry_run {
-            continue;
+        if !opts.dry_run {
+            let new_text = edit.as_ref().map(|e| e.text.as_str());
+            if let Some(problem) = output::write_page(page, new_text, &config.root, out) {
+                report.problems.push(problem);
+            }
         }
-        let new_text = edit.as_ref().map(|e| e.text.as_str());
-        if let Some(problem) = output::write_page(page, new_text, &config.root, out) {
-            report.problems.push(problem);
-        }
+        page.release();
     }
+}
+
+/// Whether some reference of the page points at a confirmed object (so the page is rewritten).
+fn has_edit(page: &pages::Page, plan: &Plan, outcomes: &[Outcome]) -> bool {
+    page.refs.iter().any(|(_, resolved)| match resolved {
+        crate::resolve::Resolved::Local(p) => plan
+            .by_path
+            .get(p)
+            .is_some_and(|&i| outcomes[i].confirmed()),
+        _ => false,
+    })
 }
