@@ -235,3 +235,43 @@ pub fn skip_dirs(config: &Config, out: Option<&Path>) -> Vec<PathBuf> {
     }
     skip
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Overrides, RawConfig};
+
+    fn site(page: &str) -> (tempfile::TempDir, Config) {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tmp.path().join("content")).unwrap();
+        std::fs::write(tmp.path().join("content/a.md"), page).unwrap();
+        std::fs::write(tmp.path().join("content/a.png"), "x").unwrap();
+        let raw = RawConfig {
+            public_url: Some("https://img.example.com".into()),
+            ..RawConfig::default()
+        };
+        let file = tmp.path().join("imglift.yaml");
+        let config = Config::resolve(raw, Some(&file), &Overrides::default(), &|_| None).unwrap();
+        (tmp, config)
+    }
+
+    #[test]
+    fn a_loaded_page_keeps_positions_not_text_and_reloads_only_if_unchanged() {
+        let page = "# é\n\nsee ![a](a.png)\n";
+        let (tmp, config) = site(page);
+        let mut loaded = load(&config, &[], &[]).unwrap();
+        let p = &mut loaded.pages[0];
+        assert!(p.text.is_empty(), "the text was kept after extraction");
+        let start = p.refs[0].0.span.start;
+        assert_eq!(p.locate(start), (3, 10));
+        p.reload().unwrap();
+        assert_eq!(p.text, page);
+        assert_eq!(p.locate(start), (3, 10));
+        p.release();
+
+        // Edited after the scan: not read back as the page the spans belong to.
+        std::fs::write(tmp.path().join("content/a.md"), "edited\n").unwrap();
+        assert!(matches!(p.reload(), Err(Reload::Changed)));
+        assert!(p.text.is_empty());
+    }
+}
