@@ -267,6 +267,23 @@ fn check_that_sees_no_page_says_so_and_fails() {
             run.dump()
         );
     }
+    // The store folder is the content root: the scan never enters the store, so the gate sees
+    // nothing (or the config is refused outright: a store inside a content root). It must
+    // not pass either way.
+    let site = Site::empty("");
+    site.write(
+        "imglift.yaml",
+        format!("public_url: {PUBLIC_URL}\ntarget: {{dir: content}}\n"),
+    );
+    site.write("content/a.md", "![a](a.png)\n");
+    let run = site.run(&["check"]);
+    run.expect_no_panic();
+    let said = match run.code {
+        Some(1) => run.stderr.contains("no page found"),
+        Some(2) => run.stderr.contains("content"),
+        _ => false,
+    };
+    assert!(said, "{}", run.dump());
 }
 
 #[test]
