@@ -361,6 +361,9 @@ fn target_config(
     }
 }
 
+/// The most uploads in flight: each one is a thread.
+pub const MAX_CONCURRENCY: usize = 256;
+
 /// Uploads in flight: the flag, then IMGLIFT_CONCURRENCY, then the file, then the default.
 fn concurrency(
     file_value: Option<usize>,
@@ -381,6 +384,12 @@ fn concurrency(
         return Err(ConfigError::Invalid {
             key: "concurrency",
             message: "must be at least 1".into(),
+        });
+    }
+    if concurrency > MAX_CONCURRENCY {
+        return Err(ConfigError::Invalid {
+            key: "concurrency",
+            message: format!("{concurrency} is too many; at most {MAX_CONCURRENCY}"),
         });
     }
     Ok(concurrency)

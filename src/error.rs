@@ -75,6 +75,8 @@ pub enum Error {
     Store(#[from] crate::store::OpenError),
     #[error(transparent)]
     Net(#[from] crate::net::NetError),
+    #[error(transparent)]
+    Lock(#[from] crate::lock::LockError),
 }
 
 impl Error {

@@ -20,6 +20,12 @@ pub fn rel(root: &Path, path: &Path) -> String {
     }
 }
 
+/// A path relative to the site root as a path: its bytes kept (two names that differ only in
+/// bytes that are not UTF-8 stay two names), for joining onto the `--out` folder.
+pub fn rel_path<'a>(root: &Path, path: &'a Path) -> &'a Path {
+    path.strip_prefix(root).unwrap_or(path)
+}
+
 /// Resolve `.` and `..` without touching the filesystem.
 pub fn lexical_normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
@@ -35,12 +41,20 @@ pub fn lexical_normalize(path: &Path) -> PathBuf {
     out
 }
 
-/// Escape a field for a tab-separated line.
+/// Escape a field for a tab-separated line. A field that starts with a character the state
+/// files give meaning to at the start of a line (`#` a comment, `<`, `=`, `>` a merge-conflict
+/// marker) gets a backslash before it, so that it reads back as itself.
 pub fn escape(s: &str) -> String {
-    s.replace('\\', "\\\\")
+    let escaped = s
+        .replace('\\', "\\\\")
         .replace('\t', "\\t")
         .replace('\n', "\\n")
-        .replace('\r', "\\r")
+        .replace('\r', "\\r");
+    if escaped.starts_with(['#', '<', '=', '>']) {
+        format!("\\{escaped}")
+    } else {
+        escaped
+    }
 }
 
 pub fn unescape(s: &str) -> String {
@@ -227,6 +241,25 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     write_via_temp(path, bytes, true)
 }
 
+/// Like [`write_atomic`], but the file is replaced only if it still holds the bytes read
+/// before (`expected`, their blake3): checked after the new bytes are on disk, just before the
+/// rename, so that an edit made meanwhile is kept. `Ok(false)` when the file changed and was
+/// left as it is.
+pub fn write_atomic_if_unchanged(
+    path: &Path,
+    bytes: &[u8],
+    expected: &[u8; 32],
+) -> std::io::Result<bool> {
+    let tmp = temp_with(path, bytes, true)?;
+    let mut hasher = blake3::Hasher::new();
+    hasher.update_reader(std::fs::File::open(path)?)?;
+    if hasher.finalize().as_bytes() != expected {
+        return Ok(false);
+    }
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(true)
+}
+
 /// Like [`write_atomic`] but without waiting for the disk: for files that a later run
 /// regenerates (the `--out` tree, the stat cache). A reader still never sees a torn file.
 pub fn write_replace(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -234,6 +267,50 @@ pub fn write_replace(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 fn write_via_temp(path: &Path, bytes: &[u8], durable: bool) -> std::io::Result<()> {
+    let tmp = temp_with(path, bytes, durable)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Whether a file name is one of imglift's own temporary files (`.imglift-XXXXXX.tmp`).
+pub fn is_own_temp(name: &std::ffi::OsStr) -> bool {
+    let name = name.as_encoded_bytes();
+    name.starts_with(b".imglift-") && name.ends_with(b".tmp") && name.len() > 13
+}
+
+/// Remove imglift's own temporary files older than `before` under each of `dirs` (a run killed
+/// between writing one and renaming it leaves it behind). Only regular files matching the
+/// pattern are touched; hidden folders are not entered. Returns how many were removed.
+pub fn remove_stale_temps(dirs: &[PathBuf], before: std::time::SystemTime) -> usize {
+    let mut removed = 0;
+    for dir in dirs {
+        let walk = walkdir::WalkDir::new(dir)
+            .follow_links(false)
+            .into_iter()
+            .filter_entry(|e| {
+                e.depth() == 0
+                    || !e.file_type().is_dir()
+                    || !e.file_name().as_encoded_bytes().starts_with(b".")
+            });
+        for entry in walk.flatten() {
+            if !entry.file_type().is_file() || !is_own_temp(entry.file_name()) {
+                continue;
+            }
+            let old = entry
+                .metadata()
+                .ok()
+                .and_then(|m| m.modified().ok())
+                .is_some_and(|t| t < before);
+            if old && std::fs::remove_file(entry.path()).is_ok() {
+                removed += 1;
+            }
+        }
+    }
+    removed
+}
+
+/// A temporary file beside `path` holding `bytes`, with the permissions of `path`.
+fn temp_with(path: &Path, bytes: &[u8], durable: bool) -> std::io::Result<tempfile::NamedTempFile> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -250,8 +327,24 @@ fn write_via_temp(path: &Path, bytes: &[u8], durable: bool) -> std::io::Result<(
     if durable {
         tmp.as_file().sync_all()?;
     }
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    Ok(tmp)
+}
+
+/// What tells a file's content apart beyond its size and modification time: the change time
+/// (which no one can set back by hand) and the inode, where the platform has them; `(0, 0)`
+/// elsewhere, where the stat cache then relies on size and mtime alone.
+#[cfg(unix)]
+pub fn change_identity(meta: &std::fs::Metadata) -> (i128, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (
+        i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec()),
+        meta.ino(),
+    )
+}
+
+#[cfg(not(unix))]
+pub fn change_identity(_meta: &std::fs::Metadata) -> (i128, u64) {
+    (0, 0)
 }
 
 #[cfg(unix)]
@@ -292,4 +385,64 @@ fn sync_filesystem(_dir: &std::fs::File, files: &[PathBuf]) -> std::io::Result<(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_edited_since_it_was_read_is_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let page = dir.path().join("a.md");
+        std::fs::write(&page, "read at scan time\n").unwrap();
+        // Edited by someone else after the scan.
+        std::fs::write(&page, "edited meanwhile\n").unwrap();
+        let digest = |b: &[u8]| *blake3::hash(b).as_bytes();
+        let replaced =
+            write_atomic_if_unchanged(&page, b"rewritten\n", &digest(b"read at scan time\n"))
+                .unwrap();
+        assert!(!replaced);
+        assert_eq!(std::fs::read(&page).unwrap(), b"edited meanwhile\n");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(left.len(), 1, "a temporary file was left behind");
+        // Unchanged: replaced.
+        assert!(
+            write_atomic_if_unchanged(&page, b"rewritten\n", &digest(b"edited meanwhile\n"))
+                .unwrap()
+        );
+        assert_eq!(std::fs::read(&page).unwrap(), b"rewritten\n");
+    }
+
+    #[test]
+    fn field_escapes_round_trip_and_guard_the_line_start() {
+        for field in [
+            "#c.png",
+            "=======.png",
+            "<<<<<<< x",
+            ">a",
+            "a#b",
+            "\\#x",
+            "t\tn\nr\r",
+        ] {
+            let escaped = escape(field);
+            assert!(!escaped.starts_with(['#', '<', '=', '>']), "{escaped}");
+            assert!(!escaped.contains(['\t', '\n', '\r']), "{escaped}");
+            assert_eq!(unescape(&escaped), field);
+        }
+    }
+
+    #[test]
+    fn only_own_temp_names_match() {
+        for (name, own) in [
+            (".imglift-a1B2c3.tmp", true),
+            (".imglift-.tmp", false),
+            ("imglift-a1B2c3.tmp", false),
+            (".imglift-run.lock", false),
+            (".imglift-cache", false),
+            (".imglift-a1B2c3.tmp.md", false),
+        ] {
+            assert_eq!(is_own_temp(std::ffi::OsStr::new(name)), own, "{name}");
+        }
+    }
 }

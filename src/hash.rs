@@ -194,6 +194,10 @@ pub fn sniff_file(path: &Path, limit: u64) -> Result<&'static str, Refusal> {
 struct CacheEntry {
     size: u64,
     mtime_ns: u128,
+    /// Change time and inode (see `fs::change_identity`): a file replaced by other bytes of the
+    /// same size with its mtime restored still has another ctime.
+    ctime_ns: i128,
+    inode: u64,
     hash: String,
     mime: String,
 }
@@ -213,19 +217,9 @@ impl StatCache {
         };
         let mut entries = HashMap::new();
         for line in text.lines().filter(|l| !l.starts_with('#')) {
-            let f: Vec<&str> = line.split('\t').collect();
-            if let [rel, size, mtime, hash, mime] = f[..] {
-                if let (Ok(size), Ok(mtime_ns)) = (size.parse(), mtime.parse()) {
-                    entries.insert(
-                        unescape(rel),
-                        CacheEntry {
-                            size,
-                            mtime_ns,
-                            hash: hash.to_string(),
-                            mime: mime.to_string(),
-                        },
-                    );
-                }
+            // A line that is not exactly what `save` writes is dropped: the file is hashed again.
+            if let Some((rel, entry)) = parse_cache_line(line) {
+                entries.insert(rel, entry);
             }
         }
         StatCache {
@@ -244,16 +238,49 @@ impl StatCache {
         let mut text = String::from("# imglift stat cache: not to be committed\n");
         for (rel, e) in rows {
             text.push_str(&format!(
-                "{}\t{}\t{}\t{}\t{}\n",
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
                 escape(rel),
                 e.size,
                 e.mtime_ns,
+                e.ctime_ns,
+                e.inode,
                 e.hash,
                 e.mime
             ));
         }
         crate::fs::write_replace(path, text.as_bytes())
     }
+}
+
+impl StatCache {
+    /// Forget what is known about a file (its upload found other bytes than the cached hash),
+    /// so that the next run hashes it again.
+    pub fn forget(&mut self, rel: &str) {
+        if self.entries.remove(rel).is_some() {
+            self.changed = true;
+        }
+    }
+}
+
+/// One line of the cache file: path, size, mtime, ctime, inode, blake3 (64 hex digits), type.
+fn parse_cache_line(line: &str) -> Option<(String, CacheEntry)> {
+    let f: Vec<&str> = line.split('\t').collect();
+    let [rel, size, mtime, ctime, inode, hash, mime] = f[..] else {
+        return None;
+    };
+    let valid_hash = hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit());
+    if !valid_hash || !mime.starts_with("image/") {
+        return None;
+    }
+    let entry = CacheEntry {
+        size: size.parse().ok()?,
+        mtime_ns: mtime.parse().ok()?,
+        ctime_ns: ctime.parse().ok()?,
+        inode: inode.parse().ok()?,
+        hash: hash.to_ascii_lowercase(),
+        mime: mime.to_string(),
+    };
+    Some((unescape(rel), entry))
 }
 
 fn mtime_ns(meta: &std::fs::Metadata) -> u128 {
@@ -380,8 +407,10 @@ fn hash_one(
         hash,
         mime,
     };
+    let (ctime_ns, inode) = crate::fs::change_identity(&meta);
     if let Some(e) = cache.get(rel) {
-        if e.size == size && e.mtime_ns == mtime && mtime != 0 {
+        let same = e.size == size && e.mtime_ns == mtime && e.ctime_ns == ctime_ns;
+        if same && e.inode == inode && mtime != 0 {
             return (Ok(image(e.hash.clone(), e.mime.clone())), None);
         }
     }
@@ -396,6 +425,8 @@ fn hash_one(
     let entry = CacheEntry {
         size: bytes.len() as u64,
         mtime_ns: mtime,
+        ctime_ns,
+        inode,
         hash: hash.clone(),
         mime: mime.to_string(),
     };
@@ -642,17 +673,42 @@ mod tests {
         assert_eq!(first.hash, hex(&original));
         assert_eq!(first.mime, "image/png");
 
-        // Same size, same mtime, other bytes: only a cache hit can still give the old hash.
+        // The file untouched: only a cache hit can give the hash the cache holds.
+        let planted = "c".repeat(64);
+        cache.entries.get_mut("a.png").unwrap().hash = planted.clone();
+        let second = hash1(&path, "a.png", 1 << 20, &mut cache).unwrap();
+        assert_eq!(second.hash, planted);
+        assert_eq!(second.mime, "image/png");
+    }
+
+    #[test]
+    fn same_size_and_restored_mtime_with_other_bytes_is_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.png");
+        let original = png();
+        write(&path, &original, at(1_700_000_000));
+        let mut cache = StatCache::default();
+        let first = hash1(&path, "a.png", 1 << 20, &mut cache).unwrap();
+
+        // Other bytes, same size, the old mtime set back: the change time (and, for a file
+        // replaced by a rename, the inode) still tells them apart.
         let mut changed = original.clone();
         *changed.last_mut().unwrap() ^= 0xff;
+        let other = dir.path().join("b.png");
+        write(&other, &changed, at(1_700_000_000));
+        std::fs::rename(&other, &path).unwrap();
+        let got = hash1(&path, "a.png", 1 << 20, &mut cache).unwrap();
+        if cfg!(unix) {
+            assert_eq!(got.hash, hex(&changed));
+            assert_ne!(got.hash, first.hash);
+        }
+        // In place, same inode: the change time alone.
+        *changed.last_mut().unwrap() ^= 0x0f;
         write(&path, &changed, at(1_700_000_000));
-        let second = hash1(&path, "a.png", 1 << 20, &mut cache).unwrap();
-        assert_eq!(second.hash, first.hash);
-        assert_eq!(second.mime, "image/png");
-        // Without the cache the new bytes are read.
-        let fresh = hash1(&path, "a.png", 1 << 20, &mut StatCache::default()).unwrap();
-        assert_eq!(fresh.hash, hex(&changed));
-        assert_ne!(fresh.hash, first.hash);
+        let got = hash1(&path, "a.png", 1 << 20, &mut cache).unwrap();
+        if cfg!(unix) {
+            assert_eq!(got.hash, hex(&changed));
+        }
     }
 
     #[test]
@@ -692,21 +748,49 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("my pic.png");
         let cache_file = dir.path().join(".imglift-cache");
-        let original = png();
-        write(&path, &original, at(1_700_000_000));
+        write(&path, &png(), at(1_700_000_000));
         let rel = "static/img/my pic\t.png";
         let mut cache = StatCache::default();
-        let first = hash1(&path, rel, 1 << 20, &mut cache).unwrap();
+        hash1(&path, rel, 1 << 20, &mut cache).unwrap();
+        let planted = "d".repeat(64);
+        cache.entries.get_mut(rel).unwrap().hash = planted.clone();
+        cache.changed = true;
         cache.save(&cache_file).unwrap();
         assert!(cache_file.is_file());
 
-        let mut changed = original.clone();
-        *changed.last_mut().unwrap() ^= 0xff;
-        write(&path, &changed, at(1_700_000_000));
         let mut loaded = StatCache::load(&cache_file);
         let got = hash1(&path, rel, 1 << 20, &mut loaded).unwrap();
-        assert_eq!(got.hash, first.hash, "the loaded cache was not used");
+        assert_eq!(got.hash, planted, "the loaded cache was not used");
         assert_eq!(got.mime, "image/png");
+    }
+
+    #[test]
+    fn bad_cache_lines_are_dropped_not_trusted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.png");
+        let cache_file = dir.path().join(".imglift-cache");
+        write(&path, &png(), at(1_700_000_000));
+        let mut cache = StatCache::default();
+        hash1(&path, "a.png", 1 << 20, &mut cache).unwrap();
+        cache.changed = true;
+        cache.save(&cache_file).unwrap();
+        let good = std::fs::read_to_string(&cache_file).unwrap();
+        let real = hex(&png());
+        // A short hash (it used to panic on `{hash:16}`), a non-hex one, a type that is not an
+        // image: each line is dropped and the file hashed again.
+        for bad in ["abc".to_string(), "z".repeat(64), real.clone()] {
+            let text = good.replace(&real, &bad);
+            let text = if bad == real {
+                text.replace("image/png", "text/html")
+            } else {
+                text
+            };
+            std::fs::write(&cache_file, &text).unwrap();
+            let mut loaded = StatCache::load(&cache_file);
+            assert!(loaded.entries.is_empty(), "{text}");
+            let got = hash1(&path, "a.png", 1 << 20, &mut loaded).unwrap();
+            assert_eq!(got.hash, real);
+        }
     }
 
     #[test]

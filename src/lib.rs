@@ -14,6 +14,7 @@ pub mod error;
 pub mod extract;
 pub mod fs;
 pub mod hash;
+pub mod lock;
 pub mod manifest;
 pub mod net;
 pub mod output;
@@ -53,6 +54,14 @@ pub fn run(cli: Cli, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) -> Re
                 dry_run: args.dry_run,
             };
             let connect = || store::from_config(&config, &|k| std::env::var(k).ok());
+            // One run at a time writes a site's pages, store and manifest; a dry run writes
+            // nothing and needs no lock.
+            let _lock = match opts.dry_run {
+                true => None,
+                false => Some(lock::acquire(&config.manifest, &mut |m| {
+                    let _ = writeln!(err, "imglift: {m}");
+                })?),
+            };
             let report = sync::sync(&config, cwd, &opts, &connect)?;
             (report, args.format)
         }

@@ -5,7 +5,7 @@
 //! Tabs, newlines and backslashes inside a field are escaped. It is written atomically, and an
 //! entry is added only after its upload was confirmed. Losing it costs requests, not correctness.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use crate::fs::{escape, unescape};
@@ -51,6 +51,8 @@ pub struct Entry {
 #[derive(Debug, Default, Clone)]
 pub struct Manifest {
     entries: BTreeMap<String, Entry>,
+    /// Keys this run inserted or changed: on save they win over what is on disk.
+    recorded: BTreeSet<String>,
     changed: bool,
 }
 
@@ -120,6 +122,11 @@ impl Manifest {
             if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(bad(format!("`{hash}` is not a blake3 hash")));
             }
+            if !is_date(date) {
+                return Err(bad(format!(
+                    "upload date `{date}` is not a date (YYYY-MM-DD)"
+                )));
+            }
             entries.insert(
                 unescape(key),
                 Entry {
@@ -133,6 +140,7 @@ impl Manifest {
         }
         Ok(Manifest {
             entries,
+            recorded: BTreeSet::new(),
             changed: false,
         })
     }
@@ -155,6 +163,7 @@ impl Manifest {
 
     pub fn insert(&mut self, key: String, entry: Entry) {
         if self.entries.get(&key) != Some(&entry) {
+            self.recorded.insert(key.clone());
             self.entries.insert(key, entry);
             self.changed = true;
         }
@@ -192,15 +201,41 @@ impl Manifest {
         text
     }
 
-    /// Write atomically, only if something changed.
+    /// Write atomically, only if something changed. What is on disk is merged in first: an
+    /// entry another run recorded since this one loaded the manifest is kept (this run's own
+    /// entries win for the same key), so two runs never lose each other's objects.
     pub fn save(&mut self, path: &Path) -> std::io::Result<bool> {
         if !self.changed {
             return Ok(false);
+        }
+        let on_disk = Manifest::load(path).map_err(|e| match e {
+            ManifestError::Read { source, .. } => source,
+            other => std::io::Error::other(other.to_string()),
+        })?;
+        for (key, entry) in on_disk.entries {
+            if !self.recorded.contains(&key) {
+                self.entries.insert(key, entry);
+            }
         }
         crate::fs::write_atomic(path, self.render().as_bytes())?;
         self.changed = false;
         Ok(true)
     }
+}
+
+/// `YYYY-MM-DD` with a month and a day that can exist.
+fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' || !digits(0..4) || !digits(5..7) {
+        return false;
+    }
+    if !digits(8..10) {
+        return false;
+    }
+    let month: u32 = s[5..7].parse().unwrap_or(0);
+    let day: u32 = s[8..10].parse().unwrap_or(0);
+    (1..=12).contains(&month) && (1..=31).contains(&day)
 }
 
 #[cfg(test)]
@@ -235,6 +270,69 @@ mod tests {
             "content/c/new\nline.png"
         );
         assert_eq!(loaded.len(), 3);
+    }
+
+    fn entry(source: &str) -> Entry {
+        Entry {
+            hash: "a".repeat(64),
+            size: 3,
+            mime: "image/png".into(),
+            source: source.into(),
+            date: "2026-11-29".into(),
+        }
+    }
+
+    #[test]
+    fn keys_that_look_like_comments_or_conflict_markers_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("imglift.lock");
+        let keys = [
+            "=======.png",
+            "#c.png",
+            "<<<<<<<.png",
+            ">>>>>>> x.png",
+            "\\#d.png",
+        ];
+        let mut m = Manifest::default();
+        for key in keys {
+            m.insert(key.to_string(), entry(&format!("content/{key}")));
+        }
+        m.save(&path).unwrap();
+        let loaded = Manifest::load(&path).unwrap();
+        assert_eq!(loaded.len(), keys.len());
+        for key in keys {
+            assert_eq!(loaded.get(key).unwrap().source, format!("content/{key}"));
+        }
+    }
+
+    #[test]
+    fn a_date_that_is_not_one_is_an_error_at_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("imglift.lock");
+        for date in ["X", "20é4-01-01", "2026-13-01", "2026-01-1", ""] {
+            let line = format!("a.png\t{}\t3\timage/png\ta.png\t{date}\n", "0".repeat(64));
+            std::fs::write(&path, format!("# x\n{line}")).unwrap();
+            let err = Manifest::load(&path).unwrap_err().to_string();
+            assert!(
+                err.contains("imglift.lock:2") && err.contains("date"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn save_keeps_what_another_run_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("imglift.lock");
+        let mut first = Manifest::load(&path).unwrap();
+        let mut second = Manifest::load(&path).unwrap();
+        first.insert("a.png".into(), entry("a.png"));
+        second.insert("b.png".into(), entry("b.png"));
+        first.save(&path).unwrap();
+        second.save(&path).unwrap();
+        let merged = Manifest::load(&path).unwrap();
+        assert!(merged.get("a.png").is_some() && merged.get("b.png").is_some());
+        assert_eq!(merged.len(), 2);
     }
 
     #[test]

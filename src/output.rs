@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::{real_path, Config};
 use crate::error::ConfigError;
-use crate::fs::{lexical_normalize, rel};
+use crate::fs::{lexical_normalize, rel, rel_path};
 use crate::pages::{Loaded, Page};
 use crate::report::{file_error, Diagnostic};
 
@@ -36,18 +36,40 @@ pub fn out_dir(
     Ok(Some(o))
 }
 
-/// Write one page: its new text in place, or its new (or old) text into the out tree.
-pub fn write_page(page: &Page, new_text: Option<&str>, out: Option<&Path>) -> Option<Diagnostic> {
-    let written = match out {
-        Some(out) => {
-            let bytes = new_text.unwrap_or(&page.text).as_bytes();
-            write_if_changed(out, &out.join(&page.rel), bytes)
-        }
-        None => match new_text {
-            Some(new) => crate::fs::write_atomic(&page.path, new.as_bytes()),
-            None => Ok(()),
-        },
-    };
+/// Write one page: its new text in place, or its new (or old) text into the out tree. In place,
+/// a page edited since it was read is left as it is, and reported.
+pub fn write_page(
+    page: &Page,
+    new_text: Option<&str>,
+    root: &Path,
+    out: Option<&Path>,
+) -> Option<Diagnostic> {
+    let written =
+        match out {
+            Some(out) => {
+                let bytes = new_text.unwrap_or(&page.text).as_bytes();
+                write_if_changed(out, &out.join(rel_path(root, &page.path)), bytes)
+            }
+            None => match new_text {
+                Some(new) => {
+                    match crate::fs::write_atomic_if_unchanged(
+                        &page.path,
+                        new.as_bytes(),
+                        page.digest(),
+                    ) {
+                        Ok(true) => Ok(()),
+                        Ok(false) => return Some(file_error(
+                            &page.rel,
+                            "changed",
+                            "changed while imglift was running; left as it is (run imglift again)"
+                                .into(),
+                        )),
+                        Err(e) => Err(e),
+                    }
+                }
+                None => Ok(()),
+            },
+        };
     written
         .err()
         .map(|e| file_error(&page.rel, "unreadable", format!("cannot write: {e}")))
@@ -65,7 +87,7 @@ pub fn mirror_others(config: &Config, loaded: &Loaded, out: &Path) -> Vec<Diagno
     let others = loaded.others.iter().filter(|p| !own.contains(&Some(*p)));
     let mut problems = Vec::new();
     for path in others.chain(&loaded.unreadable) {
-        let dest = out.join(rel(&config.root, path));
+        let dest = out.join(rel_path(&config.root, path));
         if let Err(e) = mirror_file(path, out, &dest) {
             problems.push(file_error(
                 &rel(&config.root, path),

@@ -14,16 +14,69 @@ use crate::report::{file_error, Diagnostic, Severity};
 use crate::resolve::{self, Resolved};
 use crate::scan;
 
-/// A page read and extracted.
+/// A page read and extracted. Its text is not kept once its references are extracted (memory
+/// follows the largest page, not the site): [`Page::reload`] reads it again for the rewrite,
+/// and refuses a page that changed since.
 pub struct Page {
     pub path: PathBuf,
     pub rel: String,
+    /// The text while the page is being worked on (at load, and between `reload` and
+    /// `release`); empty otherwise.
     pub text: String,
     pub lines: LineIndex,
     pub refs: Vec<(Reference, Resolved)>,
+    /// blake3 of the bytes that were read.
+    digest: [u8; 32],
+    /// (offset, (line, column)) of each reference, sorted, for messages without the text.
+    positions: Vec<(usize, (usize, usize))>,
+}
+
+/// A page changed on disk since it was read: its spans no longer fit.
+#[derive(Debug)]
+pub enum Reload {
+    Changed,
+    Io(std::io::Error),
 }
 
 impl Page {
+    /// 1-based (line, column) of a byte offset: from the text while it is held, else from the
+    /// positions kept for the references.
+    pub fn locate(&self, offset: usize) -> (usize, usize) {
+        if !self.text.is_empty() {
+            return self.lines.locate(&self.text, offset);
+        }
+        match self.positions.binary_search_by_key(&offset, |(o, _)| *o) {
+            Ok(i) => self.positions[i].1,
+            Err(_) => (1, 1),
+        }
+    }
+
+    /// Read the text again, as it was when the page was loaded; `Reload::Changed` if it was
+    /// edited since.
+    pub fn reload(&mut self) -> Result<(), Reload> {
+        if !self.text.is_empty() {
+            return Ok(());
+        }
+        let bytes = std::fs::read(&self.path).map_err(Reload::Io)?;
+        if *blake3::hash(&bytes).as_bytes() != self.digest {
+            return Err(Reload::Changed);
+        }
+        self.text = String::from_utf8(bytes).map_err(|_| Reload::Changed)?;
+        self.lines = LineIndex::new(&self.text);
+        Ok(())
+    }
+
+    /// blake3 of the bytes that were read.
+    pub fn digest(&self) -> &[u8; 32] {
+        &self.digest
+    }
+
+    /// Let go of the text (after the rewrite and write of this page).
+    pub fn release(&mut self) {
+        self.text = String::new();
+        self.lines = LineIndex::new("");
+    }
+
     pub fn diag(
         &self,
         offset: usize,
@@ -31,7 +84,7 @@ impl Page {
         kind: &'static str,
         message: String,
     ) -> Diagnostic {
-        let (line, col) = self.lines.locate(&self.text, offset);
+        let (line, col) = self.locate(offset);
         Diagnostic {
             file: self.rel.clone(),
             line,
@@ -112,6 +165,8 @@ pub fn load(config: &Config, only: &[PathBuf], skip: &[PathBuf]) -> Result<Loade
         let mut page = Page {
             lines: LineIndex::new(&text),
             refs: Vec::with_capacity(extracted.refs.len()),
+            digest: *blake3::hash(text.as_bytes()).as_bytes(),
+            positions: Vec::new(),
             path,
             rel,
             text,
@@ -127,6 +182,14 @@ pub fn load(config: &Config, only: &[PathBuf], skip: &[PathBuf]) -> Result<Loade
         loaded
             .problems
             .extend(heading_warnings(&page, &extracted.headings));
+        let mut starts: Vec<usize> = page.refs.iter().map(|(r, _)| r.span.start).collect();
+        starts.sort_unstable();
+        starts.dedup();
+        page.positions = starts
+            .into_iter()
+            .map(|o| (o, page.lines.locate(&page.text, o)))
+            .collect();
+        page.release();
         loaded.pages.push(page);
     }
     Ok(loaded)
@@ -203,4 +266,44 @@ pub fn skip_dirs(config: &Config, out: Option<&Path>) -> Vec<PathBuf> {
         skip.push(o.canonicalize().unwrap_or_else(|_| lexical_normalize(o)));
     }
     skip
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Overrides, RawConfig};
+
+    fn site(page: &str) -> (tempfile::TempDir, Config) {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tmp.path().join("content")).unwrap();
+        std::fs::write(tmp.path().join("content/a.md"), page).unwrap();
+        std::fs::write(tmp.path().join("content/a.png"), "x").unwrap();
+        let raw = RawConfig {
+            public_url: Some("https://img.example.com".into()),
+            ..RawConfig::default()
+        };
+        let file = tmp.path().join("imglift.yaml");
+        let config = Config::resolve(raw, Some(&file), &Overrides::default(), &|_| None).unwrap();
+        (tmp, config)
+    }
+
+    #[test]
+    fn a_loaded_page_keeps_positions_not_text_and_reloads_only_if_unchanged() {
+        let page = "# é\n\nsee ![a](a.png)\n";
+        let (tmp, config) = site(page);
+        let mut loaded = load(&config, &[], &[]).unwrap();
+        let p = &mut loaded.pages[0];
+        assert!(p.text.is_empty(), "the text was kept after extraction");
+        let start = p.refs[0].0.span.start;
+        assert_eq!(p.locate(start), (3, 10));
+        p.reload().unwrap();
+        assert_eq!(p.text, page);
+        assert_eq!(p.locate(start), (3, 10));
+        p.release();
+
+        // Edited after the scan: not read back as the page the spans belong to.
+        std::fs::write(tmp.path().join("content/a.md"), "edited\n").unwrap();
+        assert!(matches!(p.reload(), Err(Reload::Changed)));
+        assert!(p.text.is_empty());
+    }
 }

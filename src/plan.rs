@@ -110,9 +110,20 @@ impl KeyTemplate {
                     }
                 }
                 Part::ExtName => out.push_str(ext),
-                Part::Year => out.push_str(&date[..4]),
-                Part::Month => out.push_str(&date[5..7]),
-                Part::Day => out.push_str(&date[8..10]),
+                Part::Year | Part::Month | Part::Day => {
+                    let range = match part {
+                        Part::Year => 0..4,
+                        Part::Month => 5..7,
+                        _ => 8..10,
+                    };
+                    match date
+                        .get(range)
+                        .filter(|d| d.bytes().all(|b| b.is_ascii_digit()))
+                    {
+                        Some(d) => out.push_str(d),
+                        None => return Err(format!("upload date `{date}` is not YYYY-MM-DD")),
+                    }
+                }
                 Part::Path => out.extend(folder.nfc()),
             }
         }

@@ -43,7 +43,7 @@ pub fn page_edit(
             continue;
         }
         let url = plan::reference_url(&plan.items[i].url, &r.dest);
-        let (line, col) = page.lines.locate(&page.text, r.span.start);
+        let (line, col) = page.locate(r.span.start);
         rewrites.push(Rewrite {
             line,
             col,

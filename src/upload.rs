@@ -10,7 +10,7 @@ use std::sync::Mutex;
 
 use rayon::prelude::*;
 
-use crate::config::Config;
+use crate::config::{Config, TargetConfig};
 use crate::plan::{Action, Plan, Planned};
 use crate::progress::Progress;
 use crate::report::{file_error, ObjectLine, Report};
@@ -59,7 +59,10 @@ pub fn execute(
     connect: &dyn Fn() -> Result<Box<dyn Store>, OpenError>,
 ) -> Result<Uploaded, OpenError> {
     let to_send = plan.to_send();
-    if dry_run || to_send == 0 {
+    // A local folder tells cheaply whether what the manifest lists is still there: a deleted
+    // store folder means uploading again, not pointing pages at nothing.
+    let check_reused = matches!(config.target, TargetConfig::Dir(_));
+    if dry_run || (to_send == 0 && !check_reused) {
         let outcomes = plan
             .items
             .iter()
@@ -159,34 +162,36 @@ pub fn run(
         },
     };
     let one = |p: &Planned| -> Outcome {
+        let obj = Object {
+            key: &p.key,
+            path: &p.image.path,
+            size: p.image.size,
+            hash: &p.image.hash,
+            mime: &p.image.mime,
+            cache_control,
+        };
         let outcome = match p.action {
-            Action::Reuse => return Outcome::Reused,
+            Action::Reuse if store.still_there(&obj) != Some(false) => return Outcome::Reused,
+            Action::Reuse => match store.put(&obj) {
+                Ok(()) => Outcome::Uploaded,
+                Err(e) => Outcome::Failed(e.to_string()),
+            },
             Action::Collided => return Outcome::Skipped,
             _ if stop.load(Ordering::Relaxed) => {
                 let why = fatal.lock().map(|f| f.clone()).unwrap_or_default();
                 Outcome::Failed(format!("not sent: {}", why.unwrap_or_default()))
             }
-            _ => {
-                let obj = Object {
-                    key: &p.key,
-                    path: &p.image.path,
-                    size: p.image.size,
-                    hash: &p.image.hash,
-                    mime: &p.image.mime,
-                    cache_control,
-                };
-                match send(store, &obj, &p.action, listing.as_ref()) {
-                    Ok(o) => o,
-                    Err(StoreError::Fatal(e)) => {
-                        stop.store(true, Ordering::Relaxed);
-                        if let Ok(mut f) = fatal.lock() {
-                            f.get_or_insert_with(|| e.clone());
-                        }
-                        Outcome::Failed(e)
+            _ => match send(store, &obj, &p.action, listing.as_ref()) {
+                Ok(o) => o,
+                Err(StoreError::Fatal(e)) => {
+                    stop.store(true, Ordering::Relaxed);
+                    if let Ok(mut f) = fatal.lock() {
+                        f.get_or_insert_with(|| e.clone());
                     }
-                    Err(StoreError::Failed(e)) => Outcome::Failed(e),
+                    Outcome::Failed(e)
                 }
-            }
+                Err(StoreError::Failed(e)) => Outcome::Failed(e),
+            },
         };
         on_done();
         outcome

@@ -11,7 +11,7 @@ use crate::error::Error;
 use crate::fs::rel;
 use crate::hash;
 use crate::pages;
-use crate::report::{CommandName, Report, Severity};
+use crate::report::{file_error, CommandName, Diagnostic, Report, Severity};
 use crate::resolve::Resolved;
 
 /// `imglift check`: the offline gate. Lists every local reference `sync` would rewrite and every
@@ -61,8 +61,46 @@ pub fn check(config: &Config, cwd: &Path, paths: &[PathBuf]) -> Result<Report, E
             }
         }
     }
+    report
+        .problems
+        .extend(unseen(config, &only, &loaded.pages, &loaded.unreadable));
     report.counts.pages = loaded.pages.len();
     report.counts.local_images = sniffed.len();
     report.elapsed_ms = started.elapsed().as_millis();
     Ok(report)
+}
+
+/// A gate that saw nothing must say so: an error when no page was read at all, and one for each
+/// PATH argument under which no page was read (outside the content roots, excluded, hidden, or
+/// in the store), since that file was not checked.
+fn unseen(
+    config: &Config,
+    only: &[PathBuf],
+    pages: &[pages::Page],
+    unreadable: &[PathBuf],
+) -> Vec<Diagnostic> {
+    let read: Vec<&PathBuf> = pages.iter().map(|p| &p.path).chain(unreadable).collect();
+    let mut out = Vec::new();
+    for path in only {
+        if !read.iter().any(|p| p.starts_with(path)) {
+            out.push(file_error(
+                &rel(&config.root, path),
+                "not_scanned",
+                "no page here is read by imglift (outside the content roots, excluded by \
+                 include/exclude, hidden, or inside the store); not checked"
+                    .into(),
+            ));
+        }
+    }
+    if read.is_empty() && out.is_empty() {
+        let config_file = config.config_file.as_deref().unwrap_or(&config.root);
+        out.push(file_error(
+            &rel(&config.root, config_file),
+            "no_pages",
+            "no page found in the content roots with these include/exclude globs; \
+             nothing was checked"
+                .into(),
+        ));
+    }
+    out
 }

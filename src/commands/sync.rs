@@ -40,6 +40,9 @@ pub fn sync(
     let started = Instant::now();
     let only = pages::narrow(cwd, &opts.paths)?;
     let out = output::out_dir(cwd, opts.out.as_deref(), config)?;
+    if !opts.dry_run {
+        clean_stale_temps(config, out.as_deref());
+    }
     let mut manifest = Manifest::load(&config.manifest)?;
     let mut loaded = pages::load(config, &only, &pages::skip_dirs(config, out.as_deref()))?;
     let mut report = Report {
@@ -51,7 +54,7 @@ pub fn sync(
         .extend(pages::reference_problems(&loaded.pages));
     report.counts.references = loaded.pages.iter().map(|p| p.refs.len()).sum();
 
-    let hashed = hash::hash_referenced(&loaded.pages, config);
+    let mut hashed = hash::hash_referenced(&loaded.pages, config);
     report.problems.extend(hashed.problems);
     report.counts.local_images = hashed.images.len();
     let plan = plan::plan_run(hashed.images, config, &manifest);
@@ -60,6 +63,13 @@ pub fn sync(
     let uploaded = upload::execute(&plan, config, opts.dry_run, connect)?;
     upload::report_outcomes(&plan, &uploaded, opts.dry_run, &mut report);
 
+    // A failed upload may come from a stat-cache entry that no longer matches the file (its
+    // upload found other bytes): forget it, so that the next run hashes the file again.
+    for (item, outcome) in plan.items.iter().zip(&uploaded.outcomes) {
+        if matches!(outcome, Outcome::Failed(_)) {
+            hashed.cache.forget(&item.image.rel);
+        }
+    }
     if !opts.dry_run {
         // The manifest first: a page may point at an object only once the manifest knows it.
         manifest.record(&plan, &uploaded.outcomes);
@@ -67,7 +77,7 @@ pub fn sync(
     }
     rewrite_pages(
         config,
-        &loaded,
+        &mut loaded,
         &plan,
         &uploaded.outcomes,
         opts,
@@ -82,6 +92,26 @@ pub fn sync(
     report.counts.pages = loaded.pages.len();
     report.elapsed_ms = started.elapsed().as_millis();
     Ok(report)
+}
+
+/// Remove the temporary files a killed run left in the folders a run writes: the content roots,
+/// the out tree, the store folder and the manifest's folder (not below it).
+fn clean_stale_temps(config: &Config, out: Option<&Path>) {
+    let started = std::time::SystemTime::now();
+    let mut dirs: Vec<PathBuf> = config.content.clone();
+    dirs.extend(out.map(Path::to_path_buf));
+    if let crate::config::TargetConfig::Dir(store) = &config.target {
+        dirs.push(store.clone());
+    }
+    crate::fs::remove_stale_temps(&dirs, started);
+    if let Ok(entries) = std::fs::read_dir(config.manifest.parent().unwrap_or(Path::new("."))) {
+        for entry in entries.flatten() {
+            let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+            if is_file && crate::fs::is_own_temp(&entry.file_name()) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
 }
 
 /// Save the manifest (a failure stops the run: no page may point at an unrecorded object) and
@@ -112,7 +142,7 @@ fn save_state(
 /// write in place or into the out tree.
 fn rewrite_pages(
     config: &Config,
-    loaded: &Loaded,
+    loaded: &mut Loaded,
     plan: &Plan,
     outcomes: &[Outcome],
     opts: &SyncOptions,
@@ -122,7 +152,25 @@ fn rewrite_pages(
     let extract_opts = extract::Options {
         front_matter: config.front_matter.clone(),
     };
-    for page in &loaded.pages {
+    for page in &mut loaded.pages {
+        // The text was let go after extraction: read it again, one page at a time, only where
+        // it is needed, and refuse a page that changed since it was read.
+        let needed = (out.is_some() && !opts.dry_run) || has_edit(page, plan, outcomes);
+        if !needed {
+            continue;
+        }
+        if let Err(why) = page.reload() {
+            let message = match why {
+                pages::Reload::Changed => {
+                    "changed while imglift was running; left as it is (run imglift again)".into()
+                }
+                pages::Reload::Io(e) => format!("cannot read again: {e}; left as it is"),
+            };
+            report
+                .problems
+                .push(crate::report::file_error(&page.rel, "changed", message));
+            continue;
+        }
         let edit = rewrite::page_edit(page, plan, outcomes, &extract_opts).unwrap_or_else(|d| {
             report.problems.push(d);
             None
@@ -143,12 +191,23 @@ fn rewrite_pages(
                 rewrites: edit.rewrites.clone(),
             });
         }
-        if opts.dry_run {
-            continue;
+        if !opts.dry_run {
+            let new_text = edit.as_ref().map(|e| e.text.as_str());
+            if let Some(problem) = output::write_page(page, new_text, &config.root, out) {
+                report.problems.push(problem);
+            }
         }
-        let new_text = edit.as_ref().map(|e| e.text.as_str());
-        if let Some(problem) = output::write_page(page, new_text, out) {
-            report.problems.push(problem);
-        }
+        page.release();
     }
+}
+
+/// Whether some reference of the page points at a confirmed object (so the page is rewritten).
+fn has_edit(page: &pages::Page, plan: &Plan, outcomes: &[Outcome]) -> bool {
+    page.refs.iter().any(|(_, resolved)| match resolved {
+        crate::resolve::Resolved::Local(p) => plan
+            .by_path
+            .get(p)
+            .is_some_and(|&i| outcomes[i].confirmed()),
+        _ => false,
+    })
 }

@@ -206,7 +206,7 @@ pub fn lifted_references(
             if *resolved != Resolved::Lifted {
                 continue;
             }
-            let (line, col) = page.lines.locate(&page.text, r.span.start);
+            let (line, col) = page.locate(r.span.start);
             out.refs.push(LiftedRef {
                 file: page.rel.clone(),
                 line,

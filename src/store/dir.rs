@@ -54,6 +54,11 @@ impl Store for DirStore {
         }
     }
 
+    fn still_there(&self, obj: &Object) -> Option<bool> {
+        let meta = std::fs::metadata(self.path_of(obj.key));
+        Some(meta.is_ok_and(|m| m.is_file() && m.len() == obj.size))
+    }
+
     fn flush(&self) -> Result<(), StoreError> {
         let written = self.written.lock().unwrap_or_else(|p| p.into_inner());
         crate::fs::sync_tree(&self.dir, &written)

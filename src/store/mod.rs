@@ -63,6 +63,11 @@ pub trait Store: Send + Sync {
     fn describe(&self) -> String;
     /// Whether the key already holds these bytes (asked only when the manifest does not know).
     fn probe(&self, obj: &Object) -> Result<Probe, StoreError>;
+    /// Whether an object the manifest lists is still there, when the store can tell without a
+    /// request (a local folder); `None` when asking would cost one, and the manifest is trusted.
+    fn still_there(&self, _obj: &Object) -> Option<bool> {
+        None
+    }
     /// Store the object; return only once it is confirmed with the right bytes.
     fn put(&self, obj: &Object) -> Result<(), StoreError>;
     /// The keys (with sizes) the store holds, if listing them takes at most `max_pages`

@@ -14,6 +14,7 @@ mod dry_run;
 mod format;
 mod hostile;
 mod keys;
+mod lost;
 mod manifest;
 mod out_dir;
 mod real_blogs;

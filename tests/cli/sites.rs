@@ -442,14 +442,15 @@ pub fn assert_lifted_since(
     )
 }
 
-/// The only files a run may add to a site: the manifest, the stat cache and the store's
-/// objects.
+/// The only files a run may add to a site: the manifest, the stat cache, the run lock and the
+/// store's objects.
 #[track_caller]
 pub fn assert_only_imglift_files_added(before: &Tree, after: &Tree, store: &str) {
     for path in after.keys().filter(|p| !before.contains_key(*p)) {
         assert!(
             path == Path::new("imglift.lock")
                 || path == Path::new(".imglift-cache")
+                || path == Path::new(".imglift-run.lock")
                 || path.starts_with(store),
             "the run wrote an unexpected file {}",
             path.display()
