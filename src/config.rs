@@ -147,26 +147,7 @@ impl Config {
             .and_then(Path::parent)
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
-        let root_path = base.join(raw.root.unwrap_or_else(|| PathBuf::from(".")));
-        let root = root_path
-            .canonicalize()
-            .map_err(|source| ConfigError::Root {
-                path: root_path.clone(),
-                source,
-            })?;
-        let under_root = |p: PathBuf| root.join(p);
-        let content: Vec<PathBuf> = raw
-            .content
-            .unwrap_or_else(|| vec![PathBuf::from("content")])
-            .into_iter()
-            .map(under_root)
-            .collect();
-        let static_dirs = raw
-            .static_dirs
-            .unwrap_or_else(|| vec![PathBuf::from("static")])
-            .into_iter()
-            .map(under_root)
-            .collect();
+        let (root, content, static_dirs) = site_folders(&base, &raw)?;
         let include = globs(
             "include",
             &raw.include
@@ -174,16 +155,7 @@ impl Config {
         )?;
         let exclude = globs("exclude", &raw.exclude.unwrap_or_default())?;
 
-        let public_url = overrides
-            .public_url
-            .clone()
-            .or_else(|| env("IMGLIFT_PUBLIC_URL"))
-            .or(raw.public_url)
-            .ok_or(ConfigError::Missing {
-                key: "public_url",
-                hint: "the address that serves the bucket, e.g. https://img.example.com",
-            })
-            .and_then(|url| check_public_url(&url))?;
+        let public_url = public_url(raw.public_url.clone(), overrides, env)?;
         let key_text = raw.key.unwrap_or_else(|| DEFAULT_KEY.to_string());
         let key = KeyTemplate::parse(&key_text).map_err(|message| ConfigError::Invalid {
             key: "key",
@@ -338,6 +310,48 @@ fn system_folder(root: &Path) -> Option<&'static str> {
         return Some("a system folder");
     }
     None
+}
+
+/// The site root (which must exist) and the content and static folders under it.
+fn site_folders(
+    base: &Path,
+    raw: &RawConfig,
+) -> Result<(PathBuf, Vec<PathBuf>, Vec<PathBuf>), ConfigError> {
+    let root_path = base.join(raw.root.clone().unwrap_or_else(|| PathBuf::from(".")));
+    let root = root_path
+        .canonicalize()
+        .map_err(|source| ConfigError::Root {
+            path: root_path.clone(),
+            source,
+        })?;
+    let under_root = |dirs: &Option<Vec<PathBuf>>, default: &str| -> Vec<PathBuf> {
+        dirs.clone()
+            .unwrap_or_else(|| vec![PathBuf::from(default)])
+            .into_iter()
+            .map(|p| root.join(p))
+            .collect()
+    };
+    let content = under_root(&raw.content, "content");
+    let static_dirs = under_root(&raw.static_dirs, "static");
+    Ok((root, content, static_dirs))
+}
+
+/// `public_url`: the flag, then IMGLIFT_PUBLIC_URL, then the file; required and checked.
+fn public_url(
+    file_value: Option<String>,
+    overrides: &Overrides,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<String, ConfigError> {
+    overrides
+        .public_url
+        .clone()
+        .or_else(|| env("IMGLIFT_PUBLIC_URL"))
+        .or(file_value)
+        .ok_or(ConfigError::Missing {
+            key: "public_url",
+            hint: "the address that serves the bucket, e.g. https://img.example.com",
+        })
+        .and_then(|url| check_public_url(&url))
 }
 
 /// `target:` as configured: a folder (the default) or an S3 bucket, never both.
@@ -1038,17 +1052,20 @@ mod tests {
         );
     }
 
+    /// A config with `target.s3.bucket: blog` and these more `target.s3` lines.
+    fn s3_target(dir: &Path, body: &str) -> Result<Config, ConfigError> {
+        resolve_in(
+            dir,
+            &format!("public_url: {PUBLIC}\ntarget:\n  s3:\n    bucket: blog\n{body}"),
+            &Overrides::default(),
+            &no_env,
+        )
+    }
+
     #[test]
     fn the_dashboard_s3_api_url_with_the_bucket_is_accepted_and_other_paths_are_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let config = |body: &str| {
-            resolve_in(
-                dir.path(),
-                &format!("public_url: {PUBLIC}\ntarget:\n  s3:\n    bucket: blog\n{body}"),
-                &Overrides::default(),
-                &no_env,
-            )
-        };
+        let config = |body: &str| s3_target(dir.path(), body);
         for url in [
             "https://0123abcd.r2.cloudflarestorage.com/blog",
             "https://0123abcd.r2.cloudflarestorage.com/blog/",
@@ -1077,14 +1094,7 @@ mod tests {
     #[test]
     fn a_jurisdiction_picks_the_r2_endpoint_and_is_checked() {
         let dir = tempfile::tempdir().unwrap();
-        let config = |body: &str| {
-            resolve_in(
-                dir.path(),
-                &format!("public_url: {PUBLIC}\ntarget:\n  s3:\n    bucket: blog\n{body}"),
-                &Overrides::default(),
-                &no_env,
-            )
-        };
+        let config = |body: &str| s3_target(dir.path(), body);
         for (j, host) in [
             ("eu", "https://0123abcd.eu.r2.cloudflarestorage.com"),
             (

@@ -215,14 +215,7 @@ pub fn copy_replace(
     dest: &Path,
     mtime: Option<std::time::SystemTime>,
 ) -> std::io::Result<()> {
-    let dir = dest
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".imglift-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
+    let mut tmp = temp_beside(dest)?;
     std::io::copy(src, tmp.as_file_mut())?;
     if let Ok(meta) = src.metadata() {
         tmp.as_file().set_permissions(meta.permissions())?;
@@ -309,16 +302,22 @@ pub fn remove_stale_temps(dirs: &[PathBuf], before: std::time::SystemTime) -> us
     removed
 }
 
-/// A temporary file beside `path` holding `bytes`, with the permissions of `path`.
-fn temp_with(path: &Path, bytes: &[u8], durable: bool) -> std::io::Result<tempfile::NamedTempFile> {
+/// An empty temporary file in `path`'s folder, named as imglift's own (`.imglift-*.tmp`, which
+/// a later run may clean up after a crash).
+fn temp_beside(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
+    tempfile::Builder::new()
         .prefix(".imglift-")
         .suffix(".tmp")
-        .tempfile_in(dir)?;
+        .tempfile_in(dir)
+}
+
+/// A temporary file beside `path` holding `bytes`, with the permissions of `path`.
+fn temp_with(path: &Path, bytes: &[u8], durable: bool) -> std::io::Result<tempfile::NamedTempFile> {
+    let mut tmp = temp_beside(path)?;
     tmp.write_all(bytes)?;
     match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.is_file() => tmp.as_file().set_permissions(meta.permissions())?,
