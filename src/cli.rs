@@ -49,6 +49,12 @@ pub struct SyncArgs {
     /// Show the upload plan and a unified diff; change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Broken references (images not found) are errors: exit 1 (the default of `check`).
+    #[arg(long, conflicts_with = "lenient")]
+    pub strict: bool,
+    /// Broken references are warnings: exit 0 if nothing else is wrong (the default of `sync`).
+    #[arg(long)]
+    pub lenient: bool,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 }
@@ -57,6 +63,12 @@ pub struct SyncArgs {
 pub struct CheckArgs {
     /// Only these pages or folders.
     pub paths: Vec<PathBuf>,
+    /// Broken references (images not found) are errors: exit 1 (the default of `check`).
+    #[arg(long, conflicts_with = "lenient")]
+    pub strict: bool,
+    /// Broken references are warnings: exit 0 if nothing else is wrong (the default of `sync`).
+    #[arg(long)]
+    pub lenient: bool,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 }
@@ -104,4 +116,13 @@ pub struct CompletionsArgs {
     /// The shell to complete for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+/// `--strict` / `--lenient` as a choice (`None`: neither flag).
+pub fn broken_flag(strict: bool, lenient: bool) -> Option<crate::config::Broken> {
+    match (strict, lenient) {
+        (true, _) => Some(crate::config::Broken::Error),
+        (_, true) => Some(crate::config::Broken::Warn),
+        _ => None,
+    }
 }

@@ -38,6 +38,17 @@ pub struct RawConfig {
     pub front_matter: Option<Vec<String>>,
     pub manifest: Option<PathBuf>,
     pub max_size: Option<u64>,
+    pub broken: Option<Broken>,
+    pub ignore: Option<Vec<String>>,
+}
+
+/// How a reference to a missing image counts: `warn` (the run goes on, exit 0) or `error`
+/// (exit 1). Without the key, `sync` warns and `check` errs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Broken {
+    Warn,
+    Error,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -100,9 +111,26 @@ pub struct Config {
     pub manifest: PathBuf,
     pub cache_file: PathBuf,
     pub max_size: u64,
+    /// `broken:` as configured; each command has its own default.
+    pub broken: Option<Broken>,
+    /// `ignore:` destinations (as written in the page) that imglift leaves alone.
+    pub ignore: GlobSet,
 }
 
 impl Config {
+    /// The severity of a broken reference: the flag (`--strict` / `--lenient`), else `broken:`
+    /// in the file, else the command's default.
+    pub fn broken_severity(
+        &self,
+        flag: Option<Broken>,
+        default: Broken,
+    ) -> crate::report::Severity {
+        match flag.or(self.broken).unwrap_or(default) {
+            Broken::Warn => crate::report::Severity::Warning,
+            Broken::Error => crate::report::Severity::Error,
+        }
+    }
+
     /// Find and read the config file (given, or `imglift.yaml` in `cwd` or a parent), then
     /// resolve it with the overrides.
     pub fn load(cwd: &Path, overrides: &Overrides) -> Result<Config, ConfigError> {
@@ -165,6 +193,7 @@ impl Config {
                 .unwrap_or_else(|| vec!["**/*.md".into(), "**/*.markdown".into()]),
         )?;
         let exclude = globs("exclude", &raw.exclude.unwrap_or_default())?;
+        let ignore = globs("ignore", &raw.ignore.unwrap_or_default())?;
 
         let public_url = overrides
             .public_url
@@ -209,6 +238,8 @@ impl Config {
             manifest,
             cache_file,
             max_size: raw.max_size.unwrap_or(DEFAULT_MAX_SIZE),
+            broken: raw.broken,
+            ignore,
         })
     }
 }

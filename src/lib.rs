@@ -50,6 +50,7 @@ pub fn run(cli: Cli, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) -> Re
                 paths: args.paths,
                 out: args.out,
                 dry_run: args.dry_run,
+                broken: cli::broken_flag(args.strict, args.lenient),
             };
             let connect = || store::from_config(&config, &|k| std::env::var(k).ok());
             let report = sync::sync(&config, cwd, &opts, &connect)?;
@@ -57,7 +58,11 @@ pub fn run(cli: Cli, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) -> Re
         }
         Command::Check(args) => {
             let config = Config::load(cwd, &overrides)?;
-            (check::check(&config, cwd, &args.paths)?, args.format)
+            let broken = cli::broken_flag(args.strict, args.lenient);
+            (
+                check::check(&config, cwd, &args.paths, broken)?,
+                args.format,
+            )
         }
         Command::Verify(args) => {
             let config = Config::load(cwd, &overrides)?;

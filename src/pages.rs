@@ -121,7 +121,11 @@ pub fn load(config: &Config, only: &[PathBuf], skip: &[PathBuf]) -> Result<Loade
             loaded.problems.push(d);
         }
         for r in extracted.refs {
-            let resolved = resolve::resolve(&r.dest, &page.path, config);
+            let resolved = if ignored(config, &page.text, &r) {
+                Resolved::Ignored
+            } else {
+                resolve::resolve(&r.dest, &page.path, config)
+            };
             page.refs.push((r, resolved));
         }
         loaded.pages.push(page);
@@ -129,15 +133,41 @@ pub fn load(config: &Config, only: &[PathBuf], skip: &[PathBuf]) -> Result<Loade
     Ok(loaded)
 }
 
-/// Diagnostics for references that cannot be lifted (missing or refused), in page order.
-pub fn reference_problems(pages: &[Page]) -> Vec<Diagnostic> {
+/// The inline marker that silences the references of its line and of the next line.
+pub const IGNORE_MARKER: &str = "imglift-ignore";
+
+/// A reference the author asked imglift to leave alone: its destination (as written) matches
+/// an `ignore:` glob, or its line or the line before carries the marker `imglift-ignore`
+/// (`<!-- imglift-ignore -->` in Markdown, `# imglift-ignore` in YAML front matter).
+fn ignored(config: &Config, text: &str, r: &Reference) -> bool {
+    let dest = r.dest.trim();
+    if config.ignore.is_match(dest) {
+        return true;
+    }
+    let start = r.span.start.min(text.len());
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    if text[line_start..line_end].contains(IGNORE_MARKER) {
+        return true;
+    }
+    if line_start == 0 {
+        return false;
+    }
+    let prev_start = text[..line_start - 1].rfind('\n').map_or(0, |i| i + 1);
+    text[prev_start..line_start].contains(IGNORE_MARKER)
+}
+
+/// Diagnostics for references that cannot be lifted (missing or refused), in page order. A
+/// missing image is reported with `broken` severity (the command's choice); a refused one is
+/// always an error.
+pub fn reference_problems(pages: &[Page], broken: Severity) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for page in pages {
         for (r, resolved) in &page.refs {
             let d = match resolved {
                 Resolved::Missing { hint } => page.diag(
                     r.span.start,
-                    Severity::Error,
+                    broken,
                     "broken",
                     match hint {
                         Some(h) => format!(

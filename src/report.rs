@@ -277,15 +277,25 @@ impl Report {
         Ok(())
     }
 
+    /// `, N warnings` for the summary line, or nothing without warnings.
+    fn warning_count(&self) -> String {
+        match self.warnings.len() {
+            0 => String::new(),
+            1 => ", 1 warning".into(),
+            n => format!(", {n} warnings"),
+        }
+    }
+
     pub fn summary(&self) -> String {
         let c = &self.counts;
         let secs = self.elapsed_ms as f64 / 1000.0;
         match self.command {
             CommandName::Check => format!(
-                "imglift check: {} pages, {} local references to lift, {} problems ({secs:.2}s)",
+                "imglift check: {} pages, {} local references to lift, {} problems{} ({secs:.2}s)",
                 c.pages,
                 self.pending.len(),
-                self.problems.len()
+                self.problems.len(),
+                self.warning_count()
             ),
             CommandName::Verify => {
                 let v = self.verified.clone().unwrap_or_default();
@@ -300,7 +310,7 @@ impl Report {
                 )
             }
             CommandName::Sync => format!(
-                "imglift sync{}: {} pages, {} rewritten in {} pages; {} images: {} uploaded ({} bytes), {} already stored, {} failed; {} problems ({secs:.2}s)",
+                "imglift sync{}: {} pages, {} rewritten in {} pages; {} images: {} uploaded ({} bytes), {} already stored, {} failed; {} problems{} ({secs:.2}s)",
                 if self.dry_run { " --dry-run" } else { "" },
                 c.pages,
                 c.rewritten,
@@ -310,7 +320,8 @@ impl Report {
                 c.bytes_uploaded,
                 c.reused,
                 c.failed,
-                self.problems.len()
+                self.problems.len(),
+                self.warning_count()
             ),
         }
     }

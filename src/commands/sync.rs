@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::config::Config;
+use crate::config::{Broken, Config};
 use crate::error::Error;
 use crate::extract;
 use crate::fs::rel;
@@ -29,6 +29,8 @@ pub struct SyncOptions {
     /// Write rewritten pages (and copies of every other file) here instead of in place.
     pub out: Option<PathBuf>,
     pub dry_run: bool,
+    /// `--strict` / `--lenient`: how a broken reference counts (default: a warning).
+    pub broken: Option<Broken>,
 }
 
 pub fn sync(
@@ -46,9 +48,8 @@ pub fn sync(
         dry_run: opts.dry_run,
         ..Report::new(CommandName::Sync, std::mem::take(&mut loaded.problems))
     };
-    report
-        .problems
-        .extend(pages::reference_problems(&loaded.pages));
+    let broken = config.broken_severity(opts.broken, Broken::Warn);
+    report.add(pages::reference_problems(&loaded.pages, broken));
     report.counts.references = loaded.pages.iter().map(|p| p.refs.len()).sum();
 
     let hashed = hash::hash_referenced(&loaded.pages, config);

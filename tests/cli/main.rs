@@ -6,6 +6,7 @@ mod sites;
 #[path = "../support/mod.rs"]
 mod support;
 
+mod broken;
 mod check;
 mod config;
 mod dry_run;

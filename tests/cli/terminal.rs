@@ -100,8 +100,9 @@ fn diagnostics_and_a_broken_reference_on_a_terminal() {
     for s in [&site, &twin] {
         s.write("content/posts/broken.md", "![gone](/images/gone.png)\n");
     }
-    let run = on_terminal(&site, &["sync", "-j", "2"], &[]);
-    let expected = piped_lines(&mut imglift(twin.root(), &["sync", "-j", "2"]));
+    // --strict: the broken reference is an error (exit 1), as it is for `check`.
+    let run = on_terminal(&site, &["sync", "--strict", "-j", "2"], &[]);
+    let expected = piped_lines(&mut imglift(twin.root(), &["sync", "--strict", "-j", "2"]));
     assert_finished_like_a_pipe(&run, 1, &expected, &["hashing", "uploading"]);
     assert!(
         run.screen
