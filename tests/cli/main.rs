@@ -8,6 +8,7 @@ mod support;
 
 mod broken;
 mod check;
+mod code;
 mod config;
 mod dry_run;
 mod format;
