@@ -115,6 +115,8 @@ pub struct Config {
     pub broken: Option<Broken>,
     /// `ignore:` destinations (as written in the page) that imglift leaves alone.
     pub ignore: GlobSet,
+    /// Set when the root is a Hugo site: where its paths resolve differently.
+    pub hugo: Option<crate::hugo::Hugo>,
 }
 
 impl Config {
@@ -194,6 +196,7 @@ impl Config {
         )?;
         let exclude = globs("exclude", &raw.exclude.unwrap_or_default())?;
         let ignore = globs("ignore", &raw.ignore.unwrap_or_default())?;
+        let hugo = crate::hugo::detect(&root);
 
         let public_url = overrides
             .public_url
@@ -240,6 +243,7 @@ impl Config {
             max_size: raw.max_size.unwrap_or(DEFAULT_MAX_SIZE),
             broken: raw.broken,
             ignore,
+            hugo,
         })
     }
 }

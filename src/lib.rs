@@ -14,6 +14,7 @@ pub mod error;
 pub mod extract;
 pub mod fs;
 pub mod hash;
+pub mod hugo;
 pub mod manifest;
 pub mod net;
 pub mod output;

@@ -41,20 +41,46 @@ pub fn resolve(dest: &str, page: &Path, config: &Config) -> Resolved {
         Ok(d) => d,
         Err(refused) => return refused,
     };
+    // Hugo's figure shortcode and image render hook also look in `assets/`.
+    let assets = config
+        .hugo
+        .as_ref()
+        .map(|h| &h.assets)
+        .filter(|a| !config.static_dirs.contains(a));
     let candidates: Vec<PathBuf> = if site_absolute {
         let inner = decoded.trim_start_matches('/');
         config
             .static_dirs
             .iter()
+            .chain(assets)
             .chain(config.content.iter())
             .chain(std::iter::once(&config.root))
             .map(|base| base.join(inner))
             .collect()
     } else {
         let dir = page.parent().unwrap_or(&config.root);
-        vec![dir.join(&decoded)]
+        std::iter::once(dir.join(&decoded))
+            .chain(assets.map(|a| a.join(&decoded)))
+            .collect()
     };
-    lookup(&candidates, &decoded, config)
+    let found = lookup(&candidates, &decoded, config);
+    match (&found, &config.hugo) {
+        (Resolved::Missing { .. }, Some(hugo)) if site_absolute && hugo.path_to_lower => {
+            // Hugo serves `content/Blog/My-Post/a.png` at `/blog/my-post/a.png`.
+            let inner = decoded.trim_start_matches('/');
+            let served: Vec<PathBuf> = config
+                .content
+                .iter()
+                .filter_map(|c| crate::hugo::lowercased_match(c, inner))
+                .collect();
+            if served.is_empty() {
+                found
+            } else {
+                lookup(&served, &decoded, config)
+            }
+        }
+        _ => found,
+    }
 }
 
 /// A destination that is not a local path: empty, a fragment, the public URL, a template, a

@@ -43,7 +43,9 @@ fn layout(generator: Option<Generator>) -> Layout {
             static_dirs: "[static]",
             exclude: "[]",
             front_matter: "[image, images, cover.image, featured_image]",
-            note: "Hugo: pages and page bundles under content/, shared files under static/",
+            note: "Hugo: pages and page bundles under content/, shared files under static/; \
+                   as Hugo serves them, /paths also resolve in assets/ (figure shortcode, render \
+                   hook) and against lowercased page URLs (unless disablePathToLower)",
         },
         Some(Generator::Zola) => Layout {
             content: "[content]",

@@ -13,6 +13,7 @@ mod config;
 mod dry_run;
 mod format;
 mod hostile;
+mod hugo_paths;
 mod keys;
 mod manifest;
 mod out_dir;
