@@ -21,6 +21,7 @@ pub mod output;
 pub mod pages;
 pub mod plan;
 pub mod progress;
+pub mod prune;
 pub mod report;
 pub mod resolve;
 pub mod rewrite;

@@ -142,6 +142,10 @@ pub struct Report {
     /// `verify`: what each public URL answered.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verified: Option<Verified>,
+    /// `--out`: files an earlier run put into the out tree that the sources no longer have,
+    /// removed (relative to the out folder).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pruned: Vec<String>,
     /// `--dry-run`: the unified diff of every page that would change.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub diff: String,
@@ -272,6 +276,12 @@ impl Report {
             }
             for c in &self.changes {
                 writeln!(out, "rewrote {} ({} references)", c.file, c.rewrites.len())?;
+            }
+            for f in &self.pruned {
+                writeln!(
+                    out,
+                    "removed {f} from the out folder (gone from the sources)"
+                )?;
             }
         }
         Ok(())

@@ -78,6 +78,11 @@ pub fn sync(
         report
             .problems
             .extend(output::mirror_others(config, &loaded, out));
+        // Only what an earlier run put there and the sources no longer have.
+        let files = crate::prune::files_of_run(config, &loaded);
+        let (pruned, problems) = crate::prune::prune(out, &files, !opts.paths.is_empty());
+        report.pruned = pruned;
+        report.add(problems);
     }
     report.counts.pages = loaded.pages.len();
     report.elapsed_ms = started.elapsed().as_millis();
