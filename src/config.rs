@@ -381,6 +381,15 @@ fn check_public_url(url: &str) -> Result<String, ConfigError> {
             message: format!("`{url}` is not an http(s) address"),
         });
     }
+    if trimmed.contains(['?', '#']) {
+        return Err(ConfigError::Invalid {
+            key: "public_url",
+            message: format!(
+                "`{url}` has a query or a fragment; give the address that object keys are \
+                 appended to, e.g. https://img.example.com or https://example.com/images"
+            ),
+        });
+    }
     Ok(trimmed.to_string())
 }
 
@@ -689,6 +698,18 @@ mod tests {
                 "{err:?}"
             );
         }
+    }
+
+    #[test]
+    fn public_url_with_a_query_or_fragment_is_refused() {
+        for url in [
+            "https://img.example.com/?x=1",
+            "https://img.example.com#top",
+        ] {
+            let err = check_public_url(url).unwrap_err().to_string();
+            assert!(err.contains("query or a fragment"), "{url}: {err}");
+        }
+        assert!(check_public_url("https://example.com/images/").is_ok());
     }
 
     #[test]

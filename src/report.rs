@@ -226,7 +226,14 @@ impl Report {
         err: &mut dyn Write,
     ) -> std::io::Result<()> {
         let github = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
-        for d in self.problems.iter().chain(&self.warnings) {
+        // Errors first, each group sorted by file, then line and column (stable: a page's
+        // diagnostics at one position keep their order).
+        let mut problems: Vec<&Diagnostic> = self.problems.iter().collect();
+        let mut warnings: Vec<&Diagnostic> = self.warnings.iter().collect();
+        for list in [&mut problems, &mut warnings] {
+            list.sort_by(|a, b| (&a.file, a.line, a.col).cmp(&(&b.file, b.line, b.col)));
+        }
+        for d in problems.into_iter().chain(warnings) {
             writeln!(err, "{}", d.human())?;
             if github {
                 writeln!(err, "{}", d.annotation())?;

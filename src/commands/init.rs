@@ -379,6 +379,10 @@ fn next_steps(opts: &InitOptions, generator: Option<Generator>) -> String {
         n += 1;
         s.push_str(&format!("  {n}. {text}\n"));
     };
+    if opts.bucket.is_none() {
+        local_folder_steps(opts, generator, &mut step);
+        return s;
+    }
     step(format!(
         "Cloudflare dashboard → R2 → Create bucket `{bucket}`{}.",
         if opts.bucket.is_some() {
@@ -405,16 +409,49 @@ fn next_steps(opts: &InitOptions, generator: Option<Generator>) -> String {
             .into(),
     );
     step("Check the plan, then lift for real and open every link:\n     imglift sync --dry-run\n     imglift sync\n     imglift verify".into());
-    let build = match generator {
-        Some(Generator::Hugo) => "imglift sync --out build && hugo --contentDir build/content",
-        Some(Generator::Zola) => "imglift sync && zola build   (in CI, on the fresh checkout)",
-        Some(Generator::Jekyll) => "imglift sync --out _build && jekyll build --source _build",
-        None => "imglift sync --out build   (then build the site from build/)",
-    };
+    let build = build_recipe(generator);
     step(format!(
         "Commit imglift.yaml and imglift.lock. To keep the pages local and lift at build time instead:\n     {build}"
     ));
     s
+}
+
+/// The README's build recipe for the generator.
+fn build_recipe(generator: Option<Generator>) -> &'static str {
+    match generator {
+        Some(Generator::Hugo) => "imglift sync --out build && hugo --contentDir build/content",
+        Some(Generator::Zola) => "imglift sync && zola build   (in CI, on the fresh checkout)",
+        Some(Generator::Jekyll) => "imglift sync --out _build && jekyll build --source _build",
+        None => "imglift sync --out build   (then build the site from build/)",
+    }
+}
+
+/// The steps for the local folder store: no account, no keys, nothing of R2.
+fn local_folder_steps(
+    opts: &InitOptions,
+    generator: Option<Generator>,
+    step: &mut dyn FnMut(String),
+) {
+    step(format!(
+        "The store is the local folder imglift-store/: imglift copies each image there. Publish \
+         that folder at public_url{} (any static host), or re-run `imglift init --bucket NAME \
+         --account-id ID --force` for Cloudflare R2.",
+        match &opts.public_url {
+            Some(u) => format!(" ({u})"),
+            None => String::new(),
+        }
+    ));
+    if opts.public_url.is_none() {
+        step("Set public_url to the address that will serve imglift-store/.".into());
+    }
+    step(
+        "Check the plan, then lift for real:\n     imglift sync --dry-run\n     imglift sync"
+            .into(),
+    );
+    let build = build_recipe(generator);
+    step(format!(
+        "Commit imglift.yaml and imglift.lock. To keep the pages local and lift at build time instead:\n     {build}"
+    ));
 }
 
 #[cfg(test)]

@@ -188,3 +188,21 @@ fn an_ignore_glob_or_an_inline_marker_silences_one_known_reference() {
     assert_eq!(changed.len(), 1, "only ![f] is rewritten: {changed:?}");
     assert!(changed[0].0 == "![f](/keep.png)" && changed[0].1.contains(PUBLIC_URL));
 }
+
+#[test]
+fn problems_are_listed_by_file_then_line() {
+    let site = Site::empty("");
+    // a.md's problem is found by the hash stage (not an image by its bytes), b.md's by the
+    // resolve stage, which runs first.
+    site.write("content/a.md", "# A\n\n![x](fake.png)\n");
+    site.write("content/fake.png", "just text");
+    site.write("content/b.md", "![y](gone.png)\n\n![z](gone2.png)\n");
+    let run = site.run(&["sync", "--strict"]);
+    run.expect_code(1);
+    assert_eq!(
+        Run::positions(&run.stderr),
+        ["content/a.md:3:6", "content/b.md:1:6", "content/b.md:3:6"],
+        "{}",
+        run.dump()
+    );
+}

@@ -205,3 +205,34 @@ fn init_with_generator_flag_and_no_public_url_leaves_it_to_fill_in() {
         bad.dump()
     );
 }
+
+#[test]
+fn init_with_the_local_folder_store_prints_no_r2_steps() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = bare("hugo", tmp.path());
+    let run = run_imglift(
+        &root,
+        &["init", "--public-url", "http://127.0.0.1:8088"],
+        &[],
+    );
+    run.expect_code(0);
+    for r2 in [
+        "Add custom domain",
+        "Create bucket",
+        "IMGLIFT_ACCESS_KEY_ID",
+        "Manage API Tokens",
+    ] {
+        assert!(
+            !run.stdout.contains(r2),
+            "the local folder store needs no `{r2}` step\n{}",
+            run.dump()
+        );
+    }
+    for step in [
+        "imglift-store/",
+        "http://127.0.0.1:8088",
+        "imglift sync --dry-run",
+    ] {
+        assert!(run.stdout.contains(step), "no `{step}`\n{}", run.dump());
+    }
+}
