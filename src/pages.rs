@@ -67,7 +67,19 @@ pub fn narrow(cwd: &Path, paths: &[PathBuf]) -> Result<Vec<PathBuf>, ConfigError
 }
 
 /// Scan, read, extract and resolve every page.
+///
+/// A PATH argument outside the site root is an error; one that holds no page is a warning
+/// naming it (a pre-commit hook may pass a staged README outside the content folders).
 pub fn load(config: &Config, only: &[PathBuf], skip: &[PathBuf]) -> Result<Loaded, ConfigError> {
+    if let Some(outside) = only.iter().find(|p| !p.starts_with(&config.root)) {
+        return Err(ConfigError::Path {
+            path: outside.clone(),
+            message: format!(
+                "is outside the site root {}; give pages or folders of the site",
+                config.root.display()
+            ),
+        });
+    }
     let scanned = scan::scan(config, only, skip)?;
     let opts = extract::Options {
         front_matter: config.front_matter.clone(),
@@ -129,6 +141,33 @@ pub fn load(config: &Config, only: &[PathBuf], skip: &[PathBuf]) -> Result<Loade
             page.refs.push((r, resolved));
         }
         loaded.pages.push(page);
+    }
+    for path in only {
+        let holds_page = loaded
+            .pages
+            .iter()
+            .map(|p| &p.path)
+            .chain(&loaded.unreadable)
+            .any(|p| p.starts_with(path));
+        if !holds_page {
+            let content: Vec<String> = config
+                .content
+                .iter()
+                .map(|c| rel(&config.root, c))
+                .collect();
+            loaded.problems.push(Diagnostic {
+                severity: Severity::Warning,
+                ..file_error(
+                    &rel(&config.root, path),
+                    "unmatched",
+                    format!(
+                        "matches no page (pages are the files under {} that `include` matches \
+                         and `exclude` does not); nothing done for it",
+                        content.join(", ")
+                    ),
+                )
+            });
+        }
     }
     Ok(loaded)
 }

@@ -206,3 +206,27 @@ fn problems_are_listed_by_file_then_line() {
         run.dump()
     );
 }
+
+#[test]
+fn a_path_outside_the_site_is_an_error_and_one_without_pages_is_named() {
+    let site = Site::empty("");
+    site.write("content/a.md", "# A\n");
+    site.write("README.md", "# not a page\n");
+    let outside = site.write_outside("elsewhere.md", "# outside\n");
+    for cmd in ["check", "sync"] {
+        let run = site.run(&[cmd, outside.to_str().unwrap()]);
+        run.expect_code(2);
+        assert!(
+            run.stderr.contains("outside the site root"),
+            "{}",
+            run.dump()
+        );
+    }
+    let run = site.run(&["check", "README.md"]);
+    run.expect_code(0);
+    assert!(
+        run.stderr_line("README.md:1:1").contains("matches no page"),
+        "{}",
+        run.dump()
+    );
+}
