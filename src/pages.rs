@@ -199,8 +199,9 @@ fn ignored(config: &Config, text: &str, r: &Reference) -> bool {
 /// Diagnostics for references that cannot be lifted (missing or refused), in page order. A
 /// missing image is reported with `broken` severity (the command's choice); a refused one is
 /// always an error.
-pub fn reference_problems(pages: &[Page], broken: Severity) -> Vec<Diagnostic> {
+pub fn reference_problems(config: &Config, pages: &[Page], broken: Severity) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    let mut by_name = None;
     for page in pages {
         for (r, resolved) in &page.refs {
             let d = match resolved {
@@ -213,7 +214,7 @@ pub fn reference_problems(pages: &[Page], broken: Severity) -> Vec<Diagnostic> {
                             "image `{}` not found (did you mean `{h}`? names are case-sensitive)",
                             r.dest
                         ),
-                        None => format!("image `{}` not found", r.dest),
+                        None => not_found(config, page, &r.dest, &mut by_name),
                     },
                 ),
                 Resolved::Refused { reason } => page.diag(
@@ -228,6 +229,54 @@ pub fn reference_problems(pages: &[Page], broken: Severity) -> Vec<Diagnostic> {
         }
     }
     out
+}
+
+/// "not found", the files looked for, and a file of the same name elsewhere in the content and
+/// static folders ("moved or renamed?"). The folders are listed once per run, on first need.
+fn not_found(
+    config: &Config,
+    page: &Page,
+    dest: &str,
+    by_name: &mut Option<std::collections::BTreeMap<std::ffi::OsString, PathBuf>>,
+) -> String {
+    let searched = resolve::searched(dest, &page.path, config);
+    let mut msg = format!("image `{dest}` not found");
+    if !searched.is_empty() {
+        let list: Vec<String> = searched.iter().map(|p| rel(&config.root, p)).collect();
+        msg.push_str(&format!(" (looked for {})", list.join(", ")));
+    }
+    let name = searched.first().and_then(|p| p.file_name());
+    let index = by_name.get_or_insert_with(|| image_names(config));
+    if let Some(other) = name.and_then(|n| index.get(n)) {
+        msg.push_str(&format!("; moved to `{}`?", rel(&config.root, other)));
+    }
+    msg
+}
+
+/// Every file under the content and static folders by file name (the first in walk order),
+/// hidden folders, the local store, the out tree and `exclude` left out.
+fn image_names(config: &Config) -> std::collections::BTreeMap<std::ffi::OsString, PathBuf> {
+    let skip = skip_dirs(config, None);
+    let mut names = std::collections::BTreeMap::new();
+    let roots = config.static_dirs.iter().chain(&config.content);
+    for root in roots {
+        let walk = walkdir::WalkDir::new(root)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| {
+                let hidden = e.depth() > 0 && e.file_name().to_string_lossy().starts_with('.');
+                !hidden && !skip.iter().any(|s| e.path().starts_with(s))
+            });
+        for entry in walk.filter_map(Result::ok) {
+            let excluded = || config.exclude.is_match(rel(&config.root, entry.path()));
+            if entry.file_type().is_file() && !excluded() {
+                names
+                    .entry(entry.file_name().to_os_string())
+                    .or_insert_with(|| entry.path().to_path_buf());
+            }
+        }
+    }
+    names
 }
 
 /// Folders no scan may enter: the local store and the output tree.

@@ -29,7 +29,7 @@ pub fn check(
     let loaded = pages::load(config, &only, &pages::skip_dirs(config, None))?;
     let mut report = Report::new(CommandName::Check, loaded.problems);
     let broken = config.broken_severity(broken, Broken::Error);
-    report.add(pages::reference_problems(&loaded.pages, broken));
+    report.add(pages::reference_problems(config, &loaded.pages, broken));
     let mut sniffed: BTreeMap<PathBuf, Result<&'static str, hash::Refusal>> = BTreeMap::new();
     for page in &loaded.pages {
         report.counts.references += page.refs.len();

@@ -49,7 +49,7 @@ pub fn sync(
         ..Report::new(CommandName::Sync, std::mem::take(&mut loaded.problems))
     };
     let broken = config.broken_severity(opts.broken, Broken::Warn);
-    report.add(pages::reference_problems(&loaded.pages, broken));
+    report.add(pages::reference_problems(config, &loaded.pages, broken));
     report.counts.references = loaded.pages.iter().map(|p| p.refs.len()).sum();
 
     let hashed = hash::hash_referenced(&loaded.pages, config);

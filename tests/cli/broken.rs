@@ -230,3 +230,29 @@ fn a_path_outside_the_site_is_an_error_and_one_without_pages_is_named() {
         run.dump()
     );
 }
+
+#[test]
+fn not_found_says_where_it_looked_and_where_a_file_of_that_name_is() {
+    let site = Site::empty("");
+    site.write(
+        "static/charts/chart.png",
+        fixture_bytes("hugo/static/img/diagram.png"),
+    );
+    site.write(
+        "content/post.md",
+        "![c](/img/chart.png)\n\n![d](pics/none.png)\n",
+    );
+    let run = site.run(&["check"]);
+    run.expect_code(1);
+    let moved = run.stderr_line("content/post.md:1:6");
+    assert!(
+        moved.contains("looked for static/img/chart.png, content/img/chart.png, img/chart.png")
+            && moved.contains("moved to `static/charts/chart.png`?"),
+        "{moved}"
+    );
+    let gone = run.stderr_line("content/post.md:3:6");
+    assert!(
+        gone.contains("looked for content/pics/none.png") && !gone.contains("moved"),
+        "{gone}"
+    );
+}
