@@ -319,10 +319,76 @@ pub fn parse(text: &str, file: &Path) -> Result<RawConfig, ConfigError> {
     if value.is_null() {
         return Ok(RawConfig::default());
     }
-    serde_yaml::from_value(value).map_err(|e| ConfigError::Parse {
-        path: file.to_path_buf(),
-        message: e.to_string(),
+    // From the text, not the value: the error then knows its line and column.
+    serde_yaml::from_str(text).map_err(|e| {
+        let message = plain_words(&e.to_string());
+        match e.location() {
+            Some(at) => ConfigError::ParseAt {
+                path: file.to_path_buf(),
+                line: at.line(),
+                col: at.column(),
+                message,
+            },
+            None => ConfigError::Parse {
+                path: file.to_path_buf(),
+                message,
+            },
+        }
     })
+}
+
+/// serde's message in a blogger's words: no Rust type names, and for an unknown key the
+/// nearest known one ("did you mean `concurrency`?").
+fn plain_words(message: &str) -> String {
+    // The location is given apart.
+    let message = match message.rfind(" at line ") {
+        Some(i) => &message[..i],
+        None => message,
+    };
+    if let Some(i) = message.find("unknown field `") {
+        // A nested key's message starts with where it is: `target.s3: `.
+        let (within, rest) = (&message[..i], &message[i + "unknown field `".len()..]);
+        let unknown = rest.split('`').next().unwrap_or("");
+        let known: Vec<&str> = rest
+            .split_once("expected ")
+            .map(|(_, list)| list.split('`').skip(1).step_by(2).collect())
+            .unwrap_or_default();
+        let nearest = known
+            .iter()
+            .map(|k| (strsim::jaro_winkler(unknown, k), *k))
+            .filter(|(score, _)| *score > 0.8)
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        let mut out = format!("{within}unknown key `{unknown}`");
+        match nearest {
+            Some((_, k)) => out.push_str(&format!(" (did you mean `{k}`?)")),
+            None if !known.is_empty() => {
+                out.push_str(&format!("; known keys here: {}", known.join(", ")))
+            }
+            None => {}
+        }
+        return out;
+    }
+    let mut out = message.to_string();
+    for (jargon, plain) in [
+        ("expected usize", "expected a whole number"),
+        ("expected u64", "expected a whole number"),
+        ("expected a sequence", "expected a list, e.g. [a, b]"),
+        ("expected a string", "expected text"),
+        (
+            "expected struct RawTarget",
+            "expected `dir:` or `s3:` under it",
+        ),
+        ("expected struct RawS3", "expected keys such as `bucket:`"),
+        ("invalid type: string", "got the text"),
+        ("invalid type: sequence", "got a list"),
+        ("invalid type: map", "got keys and values"),
+        ("invalid type: integer", "got the number"),
+        ("invalid type: boolean", "got"),
+        ("invalid value: integer", "the number"),
+    ] {
+        out = out.replace(jargon, plain);
+    }
+    out
 }
 
 fn secret_key(value: &serde_yaml::Value, prefix: &str) -> Option<String> {
@@ -473,11 +539,42 @@ mod tests {
             ("target:\n  s3:\n    bucket: b\n    bukket: c\n", "bukket"),
         ] {
             let err = parse(text, Path::new("site/imglift.yaml")).unwrap_err();
-            assert!(matches!(err, ConfigError::Parse { .. }), "{err:?}");
+            assert!(matches!(err, ConfigError::ParseAt { .. }), "{err:?}");
             let shown = err.to_string();
             assert!(shown.contains(key), "{shown}");
             assert!(shown.contains("site/imglift.yaml"), "{shown}");
         }
+    }
+
+    #[test]
+    fn errors_say_where_in_plain_words_and_suggest_a_key() {
+        let err = parse(
+            "public_url: https://x\nconcurency: 4\n",
+            Path::new("imglift.yaml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with(
+                "imglift.yaml:2:1: unknown key `concurency` (did you mean `concurrency`?)"
+            ),
+            "{err}"
+        );
+        let err = parse("concurrency: many\n", Path::new("imglift.yaml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("imglift.yaml:1:14: "), "{err}");
+        assert!(
+            err.contains("whole number") && !err.contains("usize"),
+            "{err}"
+        );
+        let err = parse(
+            "target:\n  s3:\n    bucket: b\n    endpiont: x\n",
+            Path::new("imglift.yaml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("did you mean `endpoint`?"), "{err}");
     }
 
     #[test]
@@ -488,7 +585,10 @@ mod tests {
             "content: images\n",
         ] {
             let err = parse(text, Path::new("imglift.yaml")).unwrap_err();
-            assert!(matches!(err, ConfigError::Parse { .. }), "{text}: {err:?}");
+            assert!(
+                matches!(err, ConfigError::Parse { .. } | ConfigError::ParseAt { .. }),
+                "{text}: {err:?}"
+            );
         }
     }
 

@@ -272,3 +272,25 @@ fn unknown_subcommand_or_flag_is_exit_2() {
     site.run(&["sync", "--frobnicate"]).expect_code(2);
     site.run(&["sync", "--format", "yaml"]).expect_code(2);
 }
+
+#[test]
+fn a_misspelt_key_is_shown_at_its_line_with_the_key_it_meant() {
+    let site = Site::empty("concurency: 4\n");
+    let run = site.run(&["check"]);
+    run.expect_code(2);
+    assert!(
+        run.stderr
+            .contains("imglift.yaml:3:1: unknown key `concurency` (did you mean `concurrency`?)"),
+        "{}",
+        run.dump()
+    );
+    let site = Site::empty("concurrency: lots\n");
+    let run = site.run(&["check"]);
+    run.expect_code(2);
+    assert!(
+        run.stderr.contains("imglift.yaml:3:14:") && run.stderr.contains("a whole number"),
+        "{}",
+        run.dump()
+    );
+    assert!(!run.stderr.contains("usize"), "{}", run.dump());
+}
