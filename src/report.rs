@@ -125,6 +125,8 @@ pub struct Counts {
     pub uploaded: usize,
     pub reused: usize,
     pub failed: usize,
+    /// Local files with the same object as another one (same key): sent once.
+    pub duplicates: usize,
     pub bytes_uploaded: u64,
 }
 
@@ -294,52 +296,146 @@ impl Report {
         Ok(())
     }
 
-    /// `, N warnings` for the summary line, or nothing without warnings.
-    fn warning_count(&self) -> String {
-        match self.warnings.len() {
-            0 => String::new(),
-            1 => ", 1 warning".into(),
-            n => format!(", {n} warnings"),
-        }
-    }
-
+    /// The last line, like cargo's and rclone's: what was done, counts that add up, sizes for
+    /// people, and "would" in a dry run.
     pub fn summary(&self) -> String {
         let c = &self.counts;
         let secs = self.elapsed_ms as f64 / 1000.0;
+        let findings = self.findings();
         match self.command {
             CommandName::Check => format!(
-                "imglift check: {} pages, {} local references to lift, {} problems{} ({secs:.2}s)",
-                c.pages,
-                self.pending.len(),
-                self.problems.len(),
-                self.warning_count()
+                "imglift check: {}, {} to lift{findings} ({secs:.2}s)",
+                count(c.pages, "page", "pages"),
+                count(self.pending.len(), "local reference", "local references"),
             ),
             CommandName::Verify => {
                 let v = self.verified.clone().unwrap_or_default();
                 format!(
-                    "imglift verify: {} URLs ({} references in {} pages): {} ok, {} failed; {} bytes read ({secs:.2}s)",
-                    v.urls.len(),
-                    c.references,
-                    c.pages,
+                    "imglift verify: {} ({} in {}): {} ok, {} failed; {} read ({secs:.2}s)",
+                    count(v.urls.len(), "URL", "URLs"),
+                    count(c.references, "reference", "references"),
+                    count(c.pages, "page", "pages"),
                     v.ok,
                     v.failed,
-                    v.bytes
+                    human_bytes(v.bytes)
                 )
             }
-            CommandName::Sync => format!(
-                "imglift sync{}: {} pages, {} rewritten in {} pages; {} images: {} uploaded ({} bytes), {} already stored, {} failed; {} problems{} ({secs:.2}s)",
-                if self.dry_run { " --dry-run" } else { "" },
-                c.pages,
-                c.rewritten,
-                c.pages_changed,
-                c.local_images,
-                c.uploaded,
-                c.bytes_uploaded,
-                c.reused,
-                c.failed,
-                self.problems.len(),
-                self.warning_count()
-            ),
+            CommandName::Sync => {
+                let (would, rewritten, uploaded) = if self.dry_run {
+                    (" --dry-run", "would be rewritten", "to upload")
+                } else {
+                    ("", "rewritten", "uploaded")
+                };
+                let mut images = vec![
+                    format!(
+                        "{} {uploaded} ({})",
+                        c.uploaded,
+                        human_bytes(c.bytes_uploaded)
+                    ),
+                    format!("{} already stored", c.reused),
+                ];
+                if c.duplicates > 0 {
+                    images.push(count(c.duplicates, "duplicate", "duplicates"));
+                }
+                let rest = c
+                    .local_images
+                    .saturating_sub(c.uploaded + c.reused + c.failed + c.duplicates);
+                if rest > 0 {
+                    images.push(format!("{rest} not uploadable"));
+                }
+                if !self.dry_run || c.failed > 0 {
+                    images.push(format!("{} failed", c.failed));
+                }
+                format!(
+                    "imglift sync{would}: {}, {} {rewritten} in {}; {}: {}{findings} ({secs:.2}s)",
+                    count(c.pages, "page", "pages"),
+                    count(c.rewritten, "reference", "references"),
+                    count(c.pages_changed, "page", "pages"),
+                    count(c.local_images, "image", "images"),
+                    images.join(", "),
+                )
+            }
         }
+    }
+
+    /// `; 2 errors, 1 warning`, or nothing when there are none.
+    fn findings(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.problems.is_empty() {
+            parts.push(count(self.problems.len(), "error", "errors"));
+        }
+        if !self.warnings.is_empty() {
+            parts.push(count(self.warnings.len(), "warning", "warnings"));
+        }
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!("; {}", parts.join(", "))
+        }
+    }
+}
+
+/// `1 page`, `2 pages`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// A size for people: `512 B`, `1.5 KiB`, `46.0 MiB`.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+#[cfg(test)]
+mod summary_tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_plurals_read_like_a_person_wrote_them() {
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(48_278_423), "46.0 MiB");
+        assert_eq!(count(1, "page", "pages"), "1 page");
+        assert_eq!(count(0, "page", "pages"), "0 pages");
+    }
+
+    #[test]
+    fn a_dry_run_says_would_and_the_image_counts_add_up() {
+        let mut r = Report {
+            dry_run: true,
+            ..Report::default()
+        };
+        r.counts = Counts {
+            pages: 1,
+            pages_changed: 1,
+            rewritten: 3,
+            local_images: 4,
+            uploaded: 2,
+            reused: 1,
+            duplicates: 1,
+            bytes_uploaded: 2048,
+            ..Counts::default()
+        };
+        let s = r.summary();
+        assert!(
+            s.starts_with("imglift sync --dry-run: 1 page, 3 references would be rewritten in 1 page; 4 images: 2 to upload (2.0 KiB), 1 already stored, 1 duplicate ("),
+            "{s}"
+        );
+        assert!(!s.contains("uploaded"), "{s}");
+        r.dry_run = false;
+        let s = r.summary();
+        assert!(
+            s.contains("2 uploaded (2.0 KiB), 1 already stored, 1 duplicate, 0 failed ("),
+            "{s}"
+        );
     }
 }

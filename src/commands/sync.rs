@@ -56,6 +56,7 @@ pub fn sync(
     report.problems.extend(hashed.problems);
     report.counts.local_images = hashed.images.len();
     let plan = plan::plan_run(hashed.images, config, &manifest);
+    report.counts.duplicates = plan.by_path.len().saturating_sub(plan.items.len());
     report.add(plan.diagnostics(config));
     let uploaded = upload::execute(&plan, config, opts.dry_run, connect)?;
     upload::report_outcomes(&plan, &uploaded, opts.dry_run, &mut report);

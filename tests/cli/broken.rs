@@ -256,3 +256,36 @@ fn not_found_says_where_it_looked_and_where_a_file_of_that_name_is() {
         "{gone}"
     );
 }
+
+#[test]
+fn the_summary_line_adds_up_and_a_dry_run_says_would() {
+    let site = Site::empty("");
+    let bytes = fixture_bytes("hugo/static/img/diagram.png");
+    site.write("content/a/x.png", &bytes);
+    site.write("content/b/x.png", &bytes);
+    site.write("content/a/p.md", "![x](x.png)\n");
+    site.write("content/b/p.md", "![x](x.png)\n\n![gone](gone.png)\n");
+    assert!(bytes.len() < 1024);
+    let size = format!("{} B", bytes.len());
+    let dry = site.run(&["sync", "--dry-run"]);
+    dry.expect_code(0);
+    let last = dry.stderr.lines().last().unwrap();
+    assert!(
+        last.starts_with(&format!(
+            "imglift sync --dry-run: 2 pages, 2 references would be rewritten in 2 pages; \
+             2 images: 1 to upload ({size}), 0 already stored, 1 duplicate; 1 warning ("
+        )),
+        "{last}"
+    );
+    assert!(!last.contains("uploaded"), "{last}");
+    let real = site.run(&["sync"]);
+    real.expect_code(0);
+    let last = real.stderr.lines().last().unwrap();
+    assert!(
+        last.starts_with(&format!(
+            "imglift sync: 2 pages, 2 references rewritten in 2 pages; \
+             2 images: 1 uploaded ({size}), 0 already stored, 1 duplicate, 0 failed; 1 warning ("
+        )),
+        "{last}"
+    );
+}
