@@ -90,9 +90,24 @@ pub fn run(cli: Cli, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) -> Re
             clap_complete::generate(args.shell, &mut Cli::command(), "imglift", out);
             return Ok(Exit::Success);
         }
-        Command::Man => {
+        Command::Man(args) => {
+            let mut cli = Cli::command();
+            // Built, so that each command's page lists the global flags too.
+            cli.build();
+            let page = match &args.command {
+                Some(name) => {
+                    let sub = cli
+                        .find_subcommand(name)
+                        .cloned()
+                        .unwrap_or_else(Cli::command);
+                    sub.display_name(format!("imglift-{name}"))
+                        .bin_name(format!("imglift {name}"))
+                        .version(env!("CARGO_PKG_VERSION"))
+                }
+                None => cli,
+            };
             // A closed pipe (`imglift man | head`) is not an error worth reporting.
-            let _ = clap_mangen::Man::new(Cli::command()).render(out);
+            let _ = clap_mangen::Man::new(page).render(out);
             return Ok(Exit::Success);
         }
     };
