@@ -325,32 +325,69 @@ pub fn init(cwd: &Path, opts: &InitOptions, out: &mut dyn Write) -> Result<Exit,
     };
     let _ = writeln!(out, "wrote {shown} for {kind}{from}");
     let gitignore = dir.join(".gitignore");
-    match ignore_cache(&gitignore) {
-        Ok(true) => {
-            let _ = writeln!(out, "added {CACHE_FILE} to .gitignore");
+    let mut entries = vec![CACHE_FILE];
+    match generator {
+        Some(Generator::Hugo) | None => entries.push("build/"),
+        Some(Generator::Jekyll) => entries.push("_build/"),
+        Some(Generator::Zola) => {}
+    }
+    if opts.bucket.is_none() {
+        entries.push("imglift-store/");
+    }
+    for entry in entries {
+        match ignore_line(&gitignore, entry) {
+            Ok(true) => {
+                let _ = writeln!(out, "added {entry} to .gitignore");
+            }
+            Ok(false) => {}
+            Err(e) => {
+                return Err(ConfigError::Path {
+                    path: gitignore,
+                    message: format!("cannot add {entry}: {e}"),
+                })
+            }
         }
-        Ok(false) => {}
-        Err(e) => {
-            return Err(ConfigError::Path {
-                path: gitignore,
-                message: format!("cannot add {CACHE_FILE}: {e}"),
-            })
-        }
+    }
+    if generator == Some(Generator::Jekyll) {
+        let _ = write!(out, "{}", jekyll_excludes(&dir, opts));
     }
     let _ = write!(out, "{}", next_steps(opts, generator));
     Ok(Exit::Success)
 }
 
-/// Add the stat cache to an existing `.gitignore` unless it is there; whether it was added.
-fn ignore_cache(path: &Path) -> std::io::Result<bool> {
+/// The lines Jekyll's `_config.yml` needs so that an in-place build does not publish imglift's
+/// files (Jekyll copies every file not starting with `_` or `.`): those not listed yet.
+fn jekyll_excludes(dir: &Path, opts: &InitOptions) -> String {
+    let config = ["_config.yml", "_config.yaml"]
+        .iter()
+        .find_map(|n| std::fs::read_to_string(dir.join(n)).ok())
+        .unwrap_or_default();
+    let mut names = vec!["imglift.yaml", "imglift.lock"];
+    if opts.bucket.is_none() {
+        names.push("imglift-store");
+    }
+    let missing: Vec<&str> = names.into_iter().filter(|n| !config.contains(n)).collect();
+    if missing.is_empty() {
+        return String::new();
+    }
+    let lines: String = missing.iter().map(|n| format!("  - {n}\n")).collect();
+    format!(
+        "\nJekyll publishes every file of the site: add these under `exclude:` in _config.yml \
+         (create the key if it is not there):\n{lines}"
+    )
+}
+
+/// Add `entry` to an existing `.gitignore` unless it is there; whether it was added.
+fn ignore_line(path: &Path, entry: &str) -> std::io::Result<bool> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
         Err(e) => return Err(e),
     };
+    let bare = entry.trim_end_matches('/');
     let listed = text.lines().any(|l| {
         let l = l.trim().trim_start_matches('/').trim_end_matches('/');
-        l == CACHE_FILE || l == "*.imglift-cache"
+        l == bare || (entry == CACHE_FILE && l == "*.imglift-cache")
     });
     if listed {
         return Ok(false);
@@ -359,7 +396,7 @@ fn ignore_cache(path: &Path) -> std::io::Result<bool> {
     if !new.is_empty() && !new.ends_with('\n') {
         new.push('\n');
     }
-    new.push_str(CACHE_FILE);
+    new.push_str(entry);
     new.push('\n');
     crate::fs::write_atomic(path, new.as_bytes())?;
     Ok(true)

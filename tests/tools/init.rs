@@ -69,9 +69,11 @@ fn init_recognises_hugo_and_writes_an_r2_config_that_check_accepts() {
     );
     assert_eq!(
         read_string(&root.join(".gitignore")),
-        "public/\nresources\n.imglift-cache\n"
+        "public/\nresources\n.imglift-cache\nbuild/\n",
+        "the stat cache and the recipe's out folder are ignored"
     );
     assert!(run.stdout.contains("added .imglift-cache to .gitignore"));
+    assert!(run.stdout.contains("added build/ to .gitignore"));
 
     // The loader accepts it: `check` runs and lists the local references (exit 1), not a
     // configuration error (exit 2).
@@ -158,6 +160,17 @@ fn init_recognises_jekyll_and_zola_and_their_layouts_find_every_image() {
             !root.join(".gitignore").exists(),
             "no .gitignore is created"
         );
+        // Jekyll publishes every file: init prints the `exclude:` lines that keep imglift's
+        // files out of _site, except those _config.yml already lists (the fixture lists
+        // imglift.yaml and imglift.lock, not the local folder store).
+        assert_eq!(
+            run.stdout.contains("under `exclude:` in _config.yml"),
+            name == "jekyll",
+            "{}",
+            run.dump()
+        );
+        assert_eq!(run.stdout.contains("  - imglift-store\n"), name == "jekyll");
+        assert!(!run.stdout.contains("  - imglift.lock\n"), "{}", run.dump());
         let check = run_imglift(&root, &["check"], &[]);
         check.expect_code(1);
         assert!(check.stderr.contains(pending), "{name}\n{}", check.dump());
