@@ -68,6 +68,9 @@ pub struct SyncArgs {
     /// Show the upload plan and a unified diff; change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// With --dry-run: print the full unified diff of every page instead of one line per page.
+    #[arg(long, requires = "dry_run")]
+    pub diff: bool,
     /// Broken references (images not found) are errors: exit 1 (the default of `check`).
     #[arg(long, conflicts_with = "lenient")]
     pub strict: bool,

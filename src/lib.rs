@@ -55,7 +55,8 @@ pub fn run(cli: Cli, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) -> Re
                 broken: cli::broken_flag(args.strict, args.lenient),
             };
             let connect = || store::from_config(&config, &|k| std::env::var(k).ok());
-            let report = sync::sync(&config, cwd, &opts, &connect)?;
+            let mut report = sync::sync(&config, cwd, &opts, &connect)?;
+            report.show_diff = args.diff;
             (report, args.format)
         }
         Command::Check(args) => {

@@ -148,6 +148,12 @@ pub struct Report {
     /// removed (relative to the out folder).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pruned: Vec<String>,
+    /// `--dry-run`: where the objects would go (a folder or a bucket).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub target: String,
+    /// `--dry-run --diff`: print the diff rather than one line per page.
+    #[serde(skip)]
+    pub show_diff: bool,
     /// `--dry-run`: the unified diff of every page that would change.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub diff: String,
@@ -271,14 +277,48 @@ impl Report {
             writeln!(out, "{}", d.human())?;
         }
         if self.dry_run {
-            for o in self.objects.iter().filter(|o| o.action != "reuse") {
+            let sending: Vec<&ObjectLine> = self
+                .objects
+                .iter()
+                .filter(|o| o.action != "reuse")
+                .collect();
+            if sending.is_empty() && self.changes.is_empty() {
+                writeln!(out, "nothing to upload or rewrite")?;
+                return Ok(());
+            }
+            if !self.target.is_empty() {
                 writeln!(
                     out,
-                    "would {} {} ({} bytes) as {}",
-                    o.action, o.source, o.size, o.key
+                    "plan for {} (dry run: nothing is sent or written)",
+                    self.target
                 )?;
             }
-            write!(out, "{}", self.diff)?;
+            for o in sending {
+                writeln!(
+                    out,
+                    "would {} {} ({}) as {}",
+                    o.action,
+                    o.source,
+                    human_bytes(o.size),
+                    o.key
+                )?;
+            }
+            if self.show_diff {
+                write!(out, "{}", self.diff)?;
+            } else {
+                let width = self.changes.iter().map(|c| c.file.len()).max().unwrap_or(0);
+                for c in &self.changes {
+                    writeln!(
+                        out,
+                        " {:width$} | {}",
+                        c.file,
+                        count(c.rewrites.len(), "reference", "references")
+                    )?;
+                }
+                if !self.changes.is_empty() {
+                    writeln!(out, "(the full diff: add --diff)")?;
+                }
+            }
         } else {
             for o in self.objects.iter().filter(|o| o.action != "reuse") {
                 writeln!(out, "{} {} -> {}", o.action, o.source, o.url)?;

@@ -85,9 +85,28 @@ pub fn sync(
         report.pruned = pruned;
         report.add(problems);
     }
+    if opts.dry_run {
+        report.target = target_name(config);
+    }
     report.counts.pages = loaded.pages.len();
     report.elapsed_ms = started.elapsed().as_millis();
     Ok(report)
+}
+
+/// Where the objects go, as a person names it: the folder or the bucket.
+fn target_name(config: &Config) -> String {
+    match &config.target {
+        crate::config::TargetConfig::Dir(d) => format!("folder {}", rel(&config.root, d)),
+        crate::config::TargetConfig::S3(s) if s.prefix.is_empty() => {
+            format!("bucket `{}` at {}", s.bucket, s.endpoint)
+        }
+        crate::config::TargetConfig::S3(s) => {
+            format!(
+                "bucket `{}` (prefix `{}/`) at {}",
+                s.bucket, s.prefix, s.endpoint
+            )
+        }
+    }
 }
 
 /// Save the manifest (a failure stops the run: no page may point at an unrecorded object) and
