@@ -43,6 +43,18 @@ impl Diagnostic {
         )
     }
 
+    /// [`Diagnostic::human`] with the severity in colour (red error, yellow warning).
+    pub fn coloured(&self) -> String {
+        let (sev, code) = match self.severity {
+            Severity::Error => ("error", "1;31"),
+            Severity::Warning => ("warning", "1;33"),
+        };
+        format!(
+            "{}:{}:{}: \x1b[{code}m{sev}\x1b[0m: {}",
+            self.file, self.line, self.col, self.message
+        )
+    }
+
     fn annotation(&self) -> String {
         let sev = match self.severity {
             Severity::Error => "error",
@@ -241,8 +253,14 @@ impl Report {
         for list in [&mut problems, &mut warnings] {
             list.sort_by(|a, b| (&a.file, a.line, a.col).cmp(&(&b.file, b.line, b.col)));
         }
+        // Colour only on a terminal, and not with NO_COLOR or TERM=dumb.
+        let colour = !crate::progress::plain();
         for d in problems.into_iter().chain(warnings) {
-            writeln!(err, "{}", d.human())?;
+            if colour {
+                writeln!(err, "{}", d.coloured())?;
+            } else {
+                writeln!(err, "{}", d.human())?;
+            }
             if github {
                 writeln!(err, "{}", d.annotation())?;
             }
@@ -259,7 +277,21 @@ impl Report {
                 writeln!(err, "{}", d.annotation())?;
             }
         }
-        writeln!(err, "{}", self.summary())?;
+        let summary = self.summary();
+        match summary.split_once(": ") {
+            Some((head, rest)) if colour => {
+                // Green when all went well, yellow with warnings, red with errors.
+                let code = if !self.problems.is_empty() || self.counts.failed > 0 {
+                    "1;31"
+                } else if !self.warnings.is_empty() {
+                    "1;33"
+                } else {
+                    "1;32"
+                };
+                writeln!(err, "\x1b[{code}m{head}:\x1b[0m {rest}")?
+            }
+            _ => writeln!(err, "{summary}")?,
+        }
         Ok(())
     }
 

@@ -111,6 +111,14 @@ fn diagnostics_and_a_broken_reference_on_a_terminal() {
         "{}",
         run.dump()
     );
+    // On a terminal the severity and the summary's head are in colour (red: an error).
+    let raw = run.raw_text();
+    assert!(
+        raw.contains("\u{1b}[1;31merror\u{1b}[0m: ")
+            && raw.contains("\u{1b}[1;31mimglift sync:\u{1b}[0m "),
+        "{}",
+        run.dump()
+    );
 }
 
 #[test]
