@@ -8,8 +8,8 @@ cargo build --release --quiet
 rm -rf target/demo
 cp -r fixtures/demo target/demo
 cd target/demo
-echo "== imglift sync --dry-run (the plan and the diff; nothing is written)"
-"$here/target/release/imglift" sync --dry-run
+echo "== imglift sync --dry-run --diff (the plan and the diff; nothing is written)"
+"$here/target/release/imglift" sync --dry-run --diff
 echo
 echo "== imglift sync"
 "$here/target/release/imglift" sync

@@ -6,9 +6,27 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::report::Format;
 
+/// What `imglift --help` and the man page add after the options.
+const MORE: &str = "\
+Configuration (imglift.yaml, found in this folder or a parent): root, content, static, include,
+exclude, public_url, key, target (dir or s3: bucket, endpoint or account_id, region, acl,
+prefix), cache_control, concurrency, front_matter, manifest, max_size, broken (warn|error),
+ignore. Unknown keys are errors.
+
+Environment: IMGLIFT_ACCESS_KEY_ID and IMGLIFT_SECRET_ACCESS_KEY (else AWS_ACCESS_KEY_ID,
+AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) for an S3 store; IMGLIFT_PUBLIC_URL and
+IMGLIFT_CONCURRENCY override the file; NO_COLOR turns off progress bars; GITHUB_ACTIONS=true adds
+annotations.
+
+Exit codes: 0 success (broken references were only warnings) · 1 check found work, or a
+reference is refused or broken (check, or sync --strict), or verify found a bad URL · 2 usage or
+configuration error, nothing done · 3 some uploads failed, everything else done.
+
+One page per command: imglift man sync, imglift man check, ...";
+
 /// Lift every local image of a Markdown site into an object store and rewrite only the URLs.
 #[derive(Debug, Parser)]
-#[command(name = "imglift", version, about, long_about = None)]
+#[command(name = "imglift", version, about, long_about = None, after_long_help = MORE)]
 pub struct Cli {
     /// The config file (default: imglift.yaml in this folder or a parent).
     #[arg(long, global = true, value_name = "FILE")]
@@ -16,7 +34,8 @@ pub struct Cli {
     /// The public address serving the store (overrides `public_url` and IMGLIFT_PUBLIC_URL).
     #[arg(long, global = true, value_name = "URL")]
     pub public_url: Option<String>,
-    /// Uploads in flight at once (overrides `concurrency` and IMGLIFT_CONCURRENCY).
+    /// Requests in flight at once, for sync (uploads) and verify (overrides `concurrency` and
+    /// IMGLIFT_CONCURRENCY).
     #[arg(short = 'j', long = "concurrency", global = true, value_name = "N")]
     pub concurrency: Option<usize>,
     #[command(subcommand)]
@@ -35,8 +54,8 @@ pub enum Command {
     Init(InitArgs),
     /// Print a shell completion script (e.g. `imglift completions bash > ~/.local/share/bash-completion/completions/imglift`).
     Completions(CompletionsArgs),
-    /// Print the man page (roff) on stdout (e.g. `imglift man > imglift.1`).
-    Man,
+    /// Print a man page (roff) on stdout (e.g. `imglift man > imglift.1`, `imglift man sync > imglift-sync.1`).
+    Man(ManArgs),
 }
 
 #[derive(Debug, Args)]
@@ -49,6 +68,16 @@ pub struct SyncArgs {
     /// Show the upload plan and a unified diff; change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// With --dry-run: print the full unified diff of every page instead of one line per page.
+    #[arg(long, requires = "dry_run")]
+    pub diff: bool,
+    /// Broken references (images not found) are errors: exit 1 (the default of `check`).
+    #[arg(long, conflicts_with = "lenient")]
+    pub strict: bool,
+    /// Broken references are warnings: exit 0 if nothing else is wrong (the default of `sync`).
+    #[arg(long)]
+    pub lenient: bool,
+    /// `human`: lines for people; `json`: one JSON document on stdout (diagnostics stay on stderr).
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 }
@@ -57,6 +86,17 @@ pub struct SyncArgs {
 pub struct CheckArgs {
     /// Only these pages or folders.
     pub paths: Vec<PathBuf>,
+    /// Broken references (images not found) are errors: exit 1 (the default of `check`).
+    #[arg(long, conflicts_with = "lenient")]
+    pub strict: bool,
+    /// Broken references are warnings: exit 0 if nothing else is wrong (the default of `sync`).
+    #[arg(long)]
+    pub lenient: bool,
+    /// A PATH that is not a page of the site (a README outside the content folders) is named in a
+    /// warning instead of failing the check: for hooks that pass every staged Markdown file.
+    #[arg(long)]
+    pub skip_non_pages: bool,
+    /// `human`: lines for people; `json`: one JSON document on stdout (diagnostics stay on stderr).
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 }
@@ -68,6 +108,7 @@ pub struct VerifyArgs {
     /// Seconds to wait for one answer.
     #[arg(long, value_name = "SECS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
+    /// `human`: lines for people; `json`: one JSON document on stdout (diagnostics stay on stderr).
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 }
@@ -104,4 +145,20 @@ pub struct CompletionsArgs {
     /// The shell to complete for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+/// `--strict` / `--lenient` as a choice (`None`: neither flag).
+pub fn broken_flag(strict: bool, lenient: bool) -> Option<crate::config::Broken> {
+    match (strict, lenient) {
+        (true, _) => Some(crate::config::Broken::Error),
+        (_, true) => Some(crate::config::Broken::Warn),
+        _ => None,
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The command whose page to print (default: the page of imglift itself).
+    #[arg(value_parser = ["sync", "check", "verify", "init", "completions", "man"])]
+    pub command: Option<String>,
 }

@@ -40,6 +40,17 @@ pub struct RawConfig {
     pub max_size: Option<u64>,
     /// Publish SVGs with scripts, event handlers, `javascript:` URLs or `<foreignObject>`.
     pub allow_svg_scripts: Option<bool>,
+    pub broken: Option<Broken>,
+    pub ignore: Option<Vec<String>>,
+}
+
+/// How a reference to a missing image counts: `warn` (the run goes on, exit 0) or `error`
+/// (exit 1). Without the key, `sync` warns and `check` errs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Broken {
+    Warn,
+    Error,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -108,9 +119,28 @@ pub struct Config {
     pub max_size: u64,
     /// Whether SVGs that can run scripts on the image domain may be published.
     pub allow_svg_scripts: bool,
+    /// `broken:` as configured; each command has its own default.
+    pub broken: Option<Broken>,
+    /// `ignore:` destinations (as written in the page) that imglift leaves alone.
+    pub ignore: GlobSet,
+    /// Set when the root is a Hugo site: where its paths resolve differently.
+    pub hugo: Option<crate::hugo::Hugo>,
 }
 
 impl Config {
+    /// The severity of a broken reference: the flag (`--strict` / `--lenient`), else `broken:`
+    /// in the file, else the command's default.
+    pub fn broken_severity(
+        &self,
+        flag: Option<Broken>,
+        default: Broken,
+    ) -> crate::report::Severity {
+        match flag.or(self.broken).unwrap_or(default) {
+            Broken::Warn => crate::report::Severity::Warning,
+            Broken::Error => crate::report::Severity::Error,
+        }
+    }
+
     /// Find and read the config file (given, or `imglift.yaml` in `cwd` or a parent), then
     /// resolve it with the overrides.
     pub fn load(cwd: &Path, overrides: &Overrides) -> Result<Config, ConfigError> {
@@ -154,6 +184,8 @@ impl Config {
                 .unwrap_or_else(|| vec!["**/*.md".into(), "**/*.markdown".into()]),
         )?;
         let exclude = globs("exclude", &raw.exclude.unwrap_or_default())?;
+        let ignore = globs("ignore", &raw.ignore.unwrap_or_default())?;
+        let hugo = crate::hugo::detect(&root);
 
         let public_url = public_url(raw.public_url.clone(), overrides, env)?;
         let key_text = raw.key.unwrap_or_else(|| DEFAULT_KEY.to_string());
@@ -197,6 +229,9 @@ impl Config {
             cache_file,
             max_size: raw.max_size.unwrap_or(DEFAULT_MAX_SIZE),
             allow_svg_scripts: raw.allow_svg_scripts.unwrap_or(false),
+            broken: raw.broken,
+            ignore,
+            hugo,
         }
         .confined(store_relative)
     }
@@ -434,10 +469,76 @@ pub fn parse(text: &str, file: &Path) -> Result<RawConfig, ConfigError> {
     if value.is_null() {
         return Ok(RawConfig::default());
     }
-    serde_yaml::from_value(value).map_err(|e| ConfigError::Parse {
-        path: file.to_path_buf(),
-        message: e.to_string(),
+    // From the text, not the value: the error then knows its line and column.
+    serde_yaml::from_str(text).map_err(|e| {
+        let message = plain_words(&e.to_string());
+        match e.location() {
+            Some(at) => ConfigError::ParseAt {
+                path: file.to_path_buf(),
+                line: at.line(),
+                col: at.column(),
+                message,
+            },
+            None => ConfigError::Parse {
+                path: file.to_path_buf(),
+                message,
+            },
+        }
     })
+}
+
+/// serde's message in a blogger's words: no Rust type names, and for an unknown key the
+/// nearest known one ("did you mean `concurrency`?").
+fn plain_words(message: &str) -> String {
+    // The location is given apart.
+    let message = match message.rfind(" at line ") {
+        Some(i) => &message[..i],
+        None => message,
+    };
+    if let Some(i) = message.find("unknown field `") {
+        // A nested key's message starts with where it is: `target.s3: `.
+        let (within, rest) = (&message[..i], &message[i + "unknown field `".len()..]);
+        let unknown = rest.split('`').next().unwrap_or("");
+        let known: Vec<&str> = rest
+            .split_once("expected ")
+            .map(|(_, list)| list.split('`').skip(1).step_by(2).collect())
+            .unwrap_or_default();
+        let nearest = known
+            .iter()
+            .map(|k| (strsim::jaro_winkler(unknown, k), *k))
+            .filter(|(score, _)| *score > 0.8)
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        let mut out = format!("{within}unknown key `{unknown}`");
+        match nearest {
+            Some((_, k)) => out.push_str(&format!(" (did you mean `{k}`?)")),
+            None if !known.is_empty() => {
+                out.push_str(&format!("; known keys here: {}", known.join(", ")))
+            }
+            None => {}
+        }
+        return out;
+    }
+    let mut out = message.to_string();
+    for (jargon, plain) in [
+        ("expected usize", "expected a whole number"),
+        ("expected u64", "expected a whole number"),
+        ("expected a sequence", "expected a list, e.g. [a, b]"),
+        ("expected a string", "expected text"),
+        (
+            "expected struct RawTarget",
+            "expected `dir:` or `s3:` under it",
+        ),
+        ("expected struct RawS3", "expected keys such as `bucket:`"),
+        ("invalid type: string", "got the text"),
+        ("invalid type: sequence", "got a list"),
+        ("invalid type: map", "got keys and values"),
+        ("invalid type: integer", "got the number"),
+        ("invalid type: boolean", "got"),
+        ("invalid value: integer", "the number"),
+    ] {
+        out = out.replace(jargon, plain);
+    }
+    out
 }
 
 fn secret_key(value: &serde_yaml::Value, prefix: &str) -> Option<String> {
@@ -494,6 +595,15 @@ fn check_public_url(url: &str) -> Result<String, ConfigError> {
         return Err(ConfigError::Invalid {
             key: "public_url",
             message: format!("`{url}` is not an http(s) address"),
+        });
+    }
+    if trimmed.contains(['?', '#']) {
+        return Err(ConfigError::Invalid {
+            key: "public_url",
+            message: format!(
+                "`{url}` has a query or a fragment; give the address that object keys are \
+                 appended to, e.g. https://img.example.com or https://example.com/images"
+            ),
         });
     }
     Ok(trimmed.to_string())
@@ -686,11 +796,42 @@ mod tests {
             ),
         ] {
             let err = parse(text, Path::new("site/imglift.yaml")).unwrap_err();
-            assert!(matches!(err, ConfigError::Parse { .. }), "{err:?}");
+            assert!(matches!(err, ConfigError::ParseAt { .. }), "{err:?}");
             let shown = err.to_string();
             assert!(shown.contains(key), "{shown}");
             assert!(shown.contains("site/imglift.yaml"), "{shown}");
         }
+    }
+
+    #[test]
+    fn errors_say_where_in_plain_words_and_suggest_a_key() {
+        let err = parse(
+            "public_url: https://x\nconcurency: 4\n",
+            Path::new("imglift.yaml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with(
+                "imglift.yaml:2:1: unknown key `concurency` (did you mean `concurrency`?)"
+            ),
+            "{err}"
+        );
+        let err = parse("concurrency: many\n", Path::new("imglift.yaml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("imglift.yaml:1:14: "), "{err}");
+        assert!(
+            err.contains("whole number") && !err.contains("usize"),
+            "{err}"
+        );
+        let err = parse(
+            "target:\n  s3:\n    bucket: b\n    endpiont: x\n",
+            Path::new("imglift.yaml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("did you mean `endpoint`?"), "{err}");
     }
 
     #[test]
@@ -701,7 +842,10 @@ mod tests {
             "content: images\n",
         ] {
             let err = parse(text, Path::new("imglift.yaml")).unwrap_err();
-            assert!(matches!(err, ConfigError::Parse { .. }), "{text}: {err:?}");
+            assert!(
+                matches!(err, ConfigError::Parse { .. } | ConfigError::ParseAt { .. }),
+                "{text}: {err:?}"
+            );
         }
     }
 
@@ -922,6 +1066,18 @@ mod tests {
                 "{err:?}"
             );
         }
+    }
+
+    #[test]
+    fn public_url_with_a_query_or_fragment_is_refused() {
+        for url in [
+            "https://img.example.com/?x=1",
+            "https://img.example.com#top",
+        ] {
+            let err = check_public_url(url).unwrap_err().to_string();
+            assert!(err.contains("query or a fragment"), "{url}: {err}");
+        }
+        assert!(check_public_url("https://example.com/images/").is_ok());
     }
 
     #[test]

@@ -38,6 +38,14 @@ pub enum ConfigError {
     },
     #[error("{}: {message}", path.display())]
     Parse { path: PathBuf, message: String },
+    /// A value or key of the file that is wrong, at its line and column.
+    #[error("{}:{line}:{col}: {message}", path.display())]
+    ParseAt {
+        path: PathBuf,
+        line: usize,
+        col: usize,
+        message: String,
+    },
     #[error(
         "{}: `{key}` looks like a secret; secrets are never read from the config file. \
          Export IMGLIFT_ACCESS_KEY_ID and IMGLIFT_SECRET_ACCESS_KEY in the environment \

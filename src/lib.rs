@@ -14,6 +14,7 @@ pub mod error;
 pub mod extract;
 pub mod fs;
 pub mod hash;
+pub mod hugo;
 pub mod lock;
 pub mod manifest;
 pub mod net;
@@ -21,6 +22,7 @@ pub mod output;
 pub mod pages;
 pub mod plan;
 pub mod progress;
+pub mod prune;
 pub mod report;
 pub mod resolve;
 pub mod rewrite;
@@ -52,6 +54,7 @@ pub fn run(cli: Cli, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) -> Re
                 paths: args.paths,
                 out: args.out,
                 dry_run: args.dry_run,
+                broken: cli::broken_flag(args.strict, args.lenient),
             };
             let connect = || store::from_config(&config, &|k| std::env::var(k).ok());
             // One run at a time writes a site's pages, store and manifest; a dry run writes
@@ -62,12 +65,17 @@ pub fn run(cli: Cli, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) -> Re
                     let _ = writeln!(err, "imglift: {m}");
                 })?),
             };
-            let report = sync::sync(&config, cwd, &opts, &connect)?;
+            let mut report = sync::sync(&config, cwd, &opts, &connect)?;
+            report.show_diff = args.diff;
             (report, args.format)
         }
         Command::Check(args) => {
             let config = Config::load(cwd, &overrides)?;
-            (check::check(&config, cwd, &args.paths)?, args.format)
+            let broken = cli::broken_flag(args.strict, args.lenient);
+            (
+                check::check(&config, cwd, &args.paths, broken, args.skip_non_pages)?,
+                args.format,
+            )
         }
         Command::Verify(args) => {
             let config = Config::load(cwd, &overrides)?;
@@ -93,9 +101,24 @@ pub fn run(cli: Cli, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) -> Re
             clap_complete::generate(args.shell, &mut Cli::command(), "imglift", out);
             return Ok(Exit::Success);
         }
-        Command::Man => {
+        Command::Man(args) => {
+            let mut cli = Cli::command();
+            // Built, so that each command's page lists the global flags too.
+            cli.build();
+            let page = match &args.command {
+                Some(name) => {
+                    let sub = cli
+                        .find_subcommand(name)
+                        .cloned()
+                        .unwrap_or_else(Cli::command);
+                    sub.display_name(format!("imglift-{name}"))
+                        .bin_name(format!("imglift {name}"))
+                        .version(env!("CARGO_PKG_VERSION"))
+                }
+                None => cli,
+            };
             // A closed pipe (`imglift man | head`) is not an error worth reporting.
-            let _ = clap_mangen::Man::new(Cli::command()).render(out);
+            let _ = clap_mangen::Man::new(page).render(out);
             return Ok(Exit::Success);
         }
     };

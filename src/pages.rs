@@ -120,7 +120,19 @@ pub fn narrow(cwd: &Path, paths: &[PathBuf]) -> Result<Vec<PathBuf>, ConfigError
 }
 
 /// Scan, read, extract and resolve every page.
+///
+/// A PATH argument outside the site root is an error; one that holds no page is a warning
+/// naming it (a pre-commit hook may pass a staged README outside the content folders).
 pub fn load(config: &Config, only: &[PathBuf], skip: &[PathBuf]) -> Result<Loaded, ConfigError> {
+    if let Some(outside) = only.iter().find(|p| !p.starts_with(&config.root)) {
+        return Err(ConfigError::Path {
+            path: outside.clone(),
+            message: format!(
+                "is outside the site root {}; give pages or folders of the site",
+                config.root.display()
+            ),
+        });
+    }
     let scanned = scan::scan(config, only, skip)?;
     let opts = extract::Options {
         front_matter: config.front_matter.clone(),
@@ -176,7 +188,11 @@ pub fn load(config: &Config, only: &[PathBuf], skip: &[PathBuf]) -> Result<Loade
             loaded.problems.push(d);
         }
         for r in extracted.refs {
-            let resolved = resolve::resolve(&r.dest, &page.path, config);
+            let resolved = if ignored(config, &page.text, &r) {
+                Resolved::Ignored
+            } else {
+                resolve::resolve(&r.dest, &page.path, config)
+            };
             page.refs.push((r, resolved));
         }
         loaded
@@ -191,6 +207,33 @@ pub fn load(config: &Config, only: &[PathBuf], skip: &[PathBuf]) -> Result<Loade
             .collect();
         page.release();
         loaded.pages.push(page);
+    }
+    for path in only {
+        let holds_page = loaded
+            .pages
+            .iter()
+            .map(|p| &p.path)
+            .chain(&loaded.unreadable)
+            .any(|p| p.starts_with(path));
+        if !holds_page {
+            let content: Vec<String> = config
+                .content
+                .iter()
+                .map(|c| rel(&config.root, c))
+                .collect();
+            loaded.problems.push(Diagnostic {
+                severity: Severity::Warning,
+                ..file_error(
+                    &rel(&config.root, path),
+                    "unmatched",
+                    format!(
+                        "matches no page (pages are the files under {} that `include` matches \
+                         and `exclude` does not); nothing done for it",
+                        content.join(", ")
+                    ),
+                )
+            });
+        }
     }
     Ok(loaded)
 }
@@ -224,22 +267,49 @@ fn heading_warnings(page: &Page, headings: &[extract::HeadingWithImage]) -> Vec<
     out
 }
 
-/// Diagnostics for references that cannot be lifted (missing or refused), in page order.
-pub fn reference_problems(pages: &[Page]) -> Vec<Diagnostic> {
+/// The inline marker that silences the references of its line and of the next line.
+pub const IGNORE_MARKER: &str = "imglift-ignore";
+
+/// A reference the author asked imglift to leave alone: its destination (as written) matches
+/// an `ignore:` glob, or its line or the line before carries the marker `imglift-ignore`
+/// (`<!-- imglift-ignore -->` in Markdown, `# imglift-ignore` in YAML front matter).
+fn ignored(config: &Config, text: &str, r: &Reference) -> bool {
+    let dest = r.dest.trim();
+    if config.ignore.is_match(dest) {
+        return true;
+    }
+    let start = r.span.start.min(text.len());
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    if text[line_start..line_end].contains(IGNORE_MARKER) {
+        return true;
+    }
+    if line_start == 0 {
+        return false;
+    }
+    let prev_start = text[..line_start - 1].rfind('\n').map_or(0, |i| i + 1);
+    text[prev_start..line_start].contains(IGNORE_MARKER)
+}
+
+/// Diagnostics for references that cannot be lifted (missing or refused), in page order. A
+/// missing image is reported with `broken` severity (the command's choice); a refused one is
+/// always an error.
+pub fn reference_problems(config: &Config, pages: &[Page], broken: Severity) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    let mut by_name = None;
     for page in pages {
         for (r, resolved) in &page.refs {
             let d = match resolved {
                 Resolved::Missing { hint } => page.diag(
                     r.span.start,
-                    Severity::Error,
+                    broken,
                     "broken",
                     match hint {
                         Some(h) => format!(
                             "image `{}` not found (did you mean `{h}`? names are case-sensitive)",
                             r.dest
                         ),
-                        None => format!("image `{}` not found", r.dest),
+                        None => not_found(config, page, &r.dest, &mut by_name),
                     },
                 ),
                 Resolved::Refused { reason } => page.diag(
@@ -254,6 +324,54 @@ pub fn reference_problems(pages: &[Page]) -> Vec<Diagnostic> {
         }
     }
     out
+}
+
+/// "not found", the files looked for, and a file of the same name elsewhere in the content and
+/// static folders ("moved or renamed?"). The folders are listed once per run, on first need.
+fn not_found(
+    config: &Config,
+    page: &Page,
+    dest: &str,
+    by_name: &mut Option<std::collections::BTreeMap<std::ffi::OsString, PathBuf>>,
+) -> String {
+    let searched = resolve::searched(dest, &page.path, config);
+    let mut msg = format!("image `{dest}` not found");
+    if !searched.is_empty() {
+        let list: Vec<String> = searched.iter().map(|p| rel(&config.root, p)).collect();
+        msg.push_str(&format!(" (looked for {})", list.join(", ")));
+    }
+    let name = searched.first().and_then(|p| p.file_name());
+    let index = by_name.get_or_insert_with(|| image_names(config));
+    if let Some(other) = name.and_then(|n| index.get(n)) {
+        msg.push_str(&format!("; moved to `{}`?", rel(&config.root, other)));
+    }
+    msg
+}
+
+/// Every file under the content and static folders by file name (the first in walk order),
+/// hidden folders, the local store, the out tree and `exclude` left out.
+fn image_names(config: &Config) -> std::collections::BTreeMap<std::ffi::OsString, PathBuf> {
+    let skip = skip_dirs(config, None);
+    let mut names = std::collections::BTreeMap::new();
+    let roots = config.static_dirs.iter().chain(&config.content);
+    for root in roots {
+        let walk = walkdir::WalkDir::new(root)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| {
+                let hidden = e.depth() > 0 && e.file_name().to_string_lossy().starts_with('.');
+                !hidden && !skip.iter().any(|s| e.path().starts_with(s))
+            });
+        for entry in walk.filter_map(Result::ok) {
+            let excluded = || config.exclude.is_match(rel(&config.root, entry.path()));
+            if entry.file_type().is_file() && !excluded() {
+                names
+                    .entry(entry.file_name().to_os_string())
+                    .or_insert_with(|| entry.path().to_path_buf());
+            }
+        }
+    }
+    names
 }
 
 /// Folders no scan may enter: the local store and the output tree.

@@ -46,6 +46,18 @@ impl Diagnostic {
         )
     }
 
+    /// [`Diagnostic::human`] with the severity in colour (red error, yellow warning).
+    pub fn coloured(&self) -> String {
+        let (sev, code) = match self.severity {
+            Severity::Error => ("error", "1;31"),
+            Severity::Warning => ("warning", "1;33"),
+        };
+        format!(
+            "{}:{}:{}: \x1b[{code}m{sev}\x1b[0m: {}",
+            self.file, self.line, self.col, self.message
+        )
+    }
+
     fn annotation(&self) -> String {
         let sev = match self.severity {
             Severity::Error => "error",
@@ -156,6 +168,8 @@ pub struct Counts {
     pub uploaded: usize,
     pub reused: usize,
     pub failed: usize,
+    /// Local files with the same object as another one (same key): sent once.
+    pub duplicates: usize,
     pub bytes_uploaded: u64,
 }
 
@@ -173,6 +187,16 @@ pub struct Report {
     /// `verify`: what each public URL answered.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verified: Option<Verified>,
+    /// `--out`: files an earlier run put into the out tree that the sources no longer have,
+    /// removed (relative to the out folder).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pruned: Vec<String>,
+    /// `--dry-run`: where the objects would go (a folder or a bucket).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub target: String,
+    /// `--dry-run --diff`: print the diff rather than one line per page.
+    #[serde(skip)]
+    pub show_diff: bool,
     /// `--dry-run`: the unified diff of every page that would change.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub diff: String,
@@ -253,8 +277,21 @@ impl Report {
         err: &mut dyn Write,
     ) -> std::io::Result<()> {
         let github = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
-        for d in self.problems.iter().chain(&self.warnings) {
-            writeln!(err, "{}", d.human())?;
+        // Errors first, each group sorted by file, then line and column (stable: a page's
+        // diagnostics at one position keep their order).
+        let mut problems: Vec<&Diagnostic> = self.problems.iter().collect();
+        let mut warnings: Vec<&Diagnostic> = self.warnings.iter().collect();
+        for list in [&mut problems, &mut warnings] {
+            list.sort_by(|a, b| (&a.file, a.line, a.col).cmp(&(&b.file, b.line, b.col)));
+        }
+        // Colour only on a terminal, and not with NO_COLOR or TERM=dumb.
+        let colour = !crate::progress::plain();
+        for d in problems.into_iter().chain(warnings) {
+            if colour {
+                writeln!(err, "{}", d.coloured())?;
+            } else {
+                writeln!(err, "{}", d.human())?;
+            }
             if github {
                 writeln!(err, "{}", d.annotation())?;
             }
@@ -271,7 +308,21 @@ impl Report {
                 writeln!(err, "{}", d.annotation())?;
             }
         }
-        writeln!(err, "{}", self.summary())?;
+        let summary = self.summary();
+        match summary.split_once(": ") {
+            Some((head, rest)) if colour => {
+                // Green when all went well, yellow with warnings, red with errors.
+                let code = if !self.problems.is_empty() || self.counts.failed > 0 {
+                    "1;31"
+                } else if !self.warnings.is_empty() {
+                    "1;33"
+                } else {
+                    "1;32"
+                };
+                writeln!(err, "\x1b[{code}m{head}:\x1b[0m {rest}")?
+            }
+            _ => writeln!(err, "{summary}")?,
+        }
         Ok(())
     }
 
@@ -289,17 +340,48 @@ impl Report {
             writeln!(out, "{}", d.human())?;
         }
         if self.dry_run {
-            for o in self.objects.iter().filter(|o| o.action != "reuse") {
+            let sending: Vec<&ObjectLine> = self
+                .objects
+                .iter()
+                .filter(|o| o.action != "reuse")
+                .collect();
+            if sending.is_empty() && self.changes.is_empty() {
+                writeln!(out, "nothing to upload or rewrite")?;
+                return Ok(());
+            }
+            if !self.target.is_empty() {
                 writeln!(
                     out,
-                    "would {} {} ({} bytes) as {}",
-                    o.action,
-                    printable(&o.source),
-                    o.size,
-                    printable(&o.key)
+                    "plan for {} (dry run: nothing is sent or written)",
+                    self.target
                 )?;
             }
-            write!(out, "{}", self.diff)?;
+            for o in sending {
+                writeln!(
+                    out,
+                    "would {} {} ({}) as {}",
+                    o.action,
+                    o.source,
+                    human_bytes(o.size),
+                    o.key
+                )?;
+            }
+            if self.show_diff {
+                write!(out, "{}", self.diff)?;
+            } else {
+                let width = self.changes.iter().map(|c| c.file.len()).max().unwrap_or(0);
+                for c in &self.changes {
+                    writeln!(
+                        out,
+                        " {:width$} | {}",
+                        c.file,
+                        count(c.rewrites.len(), "reference", "references")
+                    )?;
+                }
+                if !self.changes.is_empty() {
+                    writeln!(out, "(the full diff: add --diff)")?;
+                }
+            }
         } else {
             for o in self.objects.iter().filter(|o| o.action != "reuse") {
                 writeln!(out, "{} {} -> {}", o.action, printable(&o.source), o.url)?;
@@ -312,45 +394,91 @@ impl Report {
                     c.rewrites.len()
                 )?;
             }
+            for f in &self.pruned {
+                writeln!(
+                    out,
+                    "removed {f} from the out folder (gone from the sources)"
+                )?;
+            }
         }
         Ok(())
     }
 
+    /// The last line, like cargo's and rclone's: what was done, counts that add up, sizes for
+    /// people, and "would" in a dry run.
     pub fn summary(&self) -> String {
         let c = &self.counts;
         let secs = self.elapsed_ms as f64 / 1000.0;
+        let findings = self.findings();
         match self.command {
             CommandName::Check => format!(
-                "imglift check: {} pages, {} local references to lift, {} problems ({secs:.2}s)",
-                c.pages,
-                self.pending.len(),
-                self.problems.len()
+                "imglift check: {}, {} to lift{findings} ({secs:.2}s)",
+                count(c.pages, "page", "pages"),
+                count(self.pending.len(), "local reference", "local references"),
             ),
             CommandName::Verify => {
                 let v = self.verified.clone().unwrap_or_default();
                 format!(
-                    "imglift verify: {} URLs ({} references in {} pages): {} ok, {} failed; {} bytes read ({secs:.2}s)",
-                    v.urls.len(),
-                    c.references,
-                    c.pages,
+                    "imglift verify: {} ({} in {}): {} ok, {} failed; {} read ({secs:.2}s)",
+                    count(v.urls.len(), "URL", "URLs"),
+                    count(c.references, "reference", "references"),
+                    count(c.pages, "page", "pages"),
                     v.ok,
                     v.failed,
-                    v.bytes
+                    human_bytes(v.bytes)
                 )
             }
-            CommandName::Sync => format!(
-                "imglift sync{}: {} pages, {} rewritten in {} pages; {} images: {} uploaded ({} bytes), {} already stored, {} failed; {} problems ({secs:.2}s)",
-                if self.dry_run { " --dry-run" } else { "" },
-                c.pages,
-                c.rewritten,
-                c.pages_changed,
-                c.local_images,
-                c.uploaded,
-                c.bytes_uploaded,
-                c.reused,
-                c.failed,
-                self.problems.len()
-            ),
+            CommandName::Sync => {
+                let (would, rewritten, uploaded) = if self.dry_run {
+                    (" --dry-run", "would be rewritten", "to upload")
+                } else {
+                    ("", "rewritten", "uploaded")
+                };
+                let mut images = vec![
+                    format!(
+                        "{} {uploaded} ({})",
+                        c.uploaded,
+                        human_bytes(c.bytes_uploaded)
+                    ),
+                    format!("{} already stored", c.reused),
+                ];
+                if c.duplicates > 0 {
+                    images.push(count(c.duplicates, "duplicate", "duplicates"));
+                }
+                let rest = c
+                    .local_images
+                    .saturating_sub(c.uploaded + c.reused + c.failed + c.duplicates);
+                if rest > 0 {
+                    images.push(format!("{rest} not uploadable"));
+                }
+                if !self.dry_run || c.failed > 0 {
+                    images.push(format!("{} failed", c.failed));
+                }
+                format!(
+                    "imglift sync{would}: {}, {} {rewritten} in {}; {}: {}{findings} ({secs:.2}s)",
+                    count(c.pages, "page", "pages"),
+                    count(c.rewritten, "reference", "references"),
+                    count(c.pages_changed, "page", "pages"),
+                    count(c.local_images, "image", "images"),
+                    images.join(", "),
+                )
+            }
+        }
+    }
+
+    /// `; 2 errors, 1 warning`, or nothing when there are none.
+    fn findings(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.problems.is_empty() {
+            parts.push(count(self.problems.len(), "error", "errors"));
+        }
+        if !self.warnings.is_empty() {
+            parts.push(count(self.warnings.len(), "warning", "warnings"));
+        }
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!("; {}", parts.join(", "))
         }
     }
 }
@@ -391,5 +519,70 @@ mod annotation_tests {
         assert_eq!(d.human().lines().count(), 1, "{}", d.human());
         assert!(d.human().starts_with("evil\\n::error"), "{}", d.human());
         assert_eq!(printable("caf\u{e9} #=.md"), "caf\u{e9} #=.md");
+    }
+}
+
+/// `1 page`, `2 pages`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// A size for people: `512 B`, `1.5 KiB`, `46.0 MiB`.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+#[cfg(test)]
+mod summary_tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_plurals_read_like_a_person_wrote_them() {
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(48_278_423), "46.0 MiB");
+        assert_eq!(count(1, "page", "pages"), "1 page");
+        assert_eq!(count(0, "page", "pages"), "0 pages");
+    }
+
+    #[test]
+    fn a_dry_run_says_would_and_the_image_counts_add_up() {
+        let mut r = Report {
+            dry_run: true,
+            ..Report::default()
+        };
+        r.counts = Counts {
+            pages: 1,
+            pages_changed: 1,
+            rewritten: 3,
+            local_images: 4,
+            uploaded: 2,
+            reused: 1,
+            duplicates: 1,
+            bytes_uploaded: 2048,
+            ..Counts::default()
+        };
+        let s = r.summary();
+        assert!(
+            s.starts_with("imglift sync --dry-run: 1 page, 3 references would be rewritten in 1 page; 4 images: 2 to upload (2.0 KiB), 1 already stored, 1 duplicate ("),
+            "{s}"
+        );
+        assert!(!s.contains("uploaded"), "{s}");
+        r.dry_run = false;
+        let s = r.summary();
+        assert!(
+            s.contains("2 uploaded (2.0 KiB), 1 already stored, 1 duplicate, 0 failed ("),
+            "{s}"
+        );
     }
 }

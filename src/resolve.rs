@@ -43,20 +43,66 @@ pub fn resolve(dest: &str, page: &Path, config: &Config) -> Resolved {
         Ok(d) => d,
         Err(refused) => return refused,
     };
-    let candidates: Vec<PathBuf> = if site_absolute {
+    let candidates = candidates(site_absolute, &decoded, page, config);
+    let found = lookup(&candidates, &decoded, config);
+    match (&found, &config.hugo) {
+        (Resolved::Missing { .. }, Some(hugo)) if site_absolute && hugo.path_to_lower => {
+            // Hugo serves `content/Blog/My-Post/a.png` at `/blog/my-post/a.png`.
+            let inner = decoded.trim_start_matches('/');
+            let served: Vec<PathBuf> = config
+                .content
+                .iter()
+                .filter_map(|c| crate::hugo::lowercased_match(c, inner))
+                .collect();
+            if served.is_empty() {
+                found
+            } else {
+                lookup(&served, &decoded, config)
+            }
+        }
+        _ => found,
+    }
+}
+
+/// Where a local destination is looked for, in order.
+fn candidates(site_absolute: bool, decoded: &str, page: &Path, config: &Config) -> Vec<PathBuf> {
+    // Hugo's figure shortcode and image render hook also look in `assets/`.
+    let assets = config
+        .hugo
+        .as_ref()
+        .map(|h| &h.assets)
+        .filter(|a| !config.static_dirs.contains(a));
+    if site_absolute {
         let inner = decoded.trim_start_matches('/');
         config
             .static_dirs
             .iter()
+            .chain(assets)
             .chain(config.content.iter())
             .chain(std::iter::once(&config.root))
             .map(|base| base.join(inner))
             .collect()
     } else {
         let dir = page.parent().unwrap_or(&config.root);
-        vec![dir.join(&decoded)]
+        std::iter::once(dir.join(decoded))
+            .chain(assets.map(|a| a.join(decoded)))
+            .collect()
+    }
+}
+
+/// The files inside the root that [`resolve`] looked for, for a "not found" message.
+pub fn searched(dest: &str, page: &Path, config: &Config) -> Vec<PathBuf> {
+    let Ok((site_absolute, rest)) = not_local(dest.trim(), config) else {
+        return Vec::new();
     };
-    lookup(&candidates, &decoded, config)
+    let Ok(decoded) = decode(&rest) else {
+        return Vec::new();
+    };
+    candidates(site_absolute, &decoded, page, config)
+        .iter()
+        .map(|c| lexical_normalize(c))
+        .filter(|c| c.starts_with(&config.root))
+        .collect()
 }
 
 /// A destination that is not a local path: empty, a fragment, the public URL, a template, a

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::config::Config;
+use crate::config::{Broken, Config};
 use crate::error::Error;
 use crate::fs::rel;
 use crate::hash;
@@ -16,14 +16,25 @@ use crate::resolve::Resolved;
 
 /// `imglift check`: the offline gate. Lists every local reference `sync` would rewrite and every
 /// broken or refused one; reads only the first bytes of each image.
-pub fn check(config: &Config, cwd: &Path, paths: &[PathBuf]) -> Result<Report, Error> {
+///
+/// A broken reference is an error unless `broken` (`--lenient`) or the config says otherwise.
+pub fn check(
+    config: &Config,
+    cwd: &Path,
+    paths: &[PathBuf],
+    broken: Option<Broken>,
+    skip_non_pages: bool,
+) -> Result<Report, Error> {
     let started = Instant::now();
     let only = pages::narrow(cwd, paths)?;
-    let loaded = pages::load(config, &only, &pages::skip_dirs(config, None))?;
+    let mut loaded = pages::load(config, &only, &pages::skip_dirs(config, None))?;
+    if !skip_non_pages {
+        // Each such PATH is an error below; the load's warning would say it twice.
+        loaded.problems.retain(|d| d.kind != "unmatched");
+    }
     let mut report = Report::new(CommandName::Check, loaded.problems);
-    report
-        .problems
-        .extend(pages::reference_problems(&loaded.pages));
+    let broken = config.broken_severity(broken, Broken::Error);
+    report.add(pages::reference_problems(config, &loaded.pages, broken));
     let mut sniffed: BTreeMap<PathBuf, Result<&'static str, hash::Refusal>> = BTreeMap::new();
     for page in &loaded.pages {
         report.counts.references += page.refs.len();
@@ -61,9 +72,11 @@ pub fn check(config: &Config, cwd: &Path, paths: &[PathBuf]) -> Result<Report, E
             }
         }
     }
-    report
-        .problems
-        .extend(unseen(config, &only, &loaded.pages, &loaded.unreadable));
+    if !skip_non_pages || only.is_empty() {
+        report
+            .problems
+            .extend(unseen(config, &only, &loaded.pages, &loaded.unreadable));
+    }
     report.counts.pages = loaded.pages.len();
     report.counts.local_images = sniffed.len();
     report.elapsed_ms = started.elapsed().as_millis();

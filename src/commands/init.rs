@@ -43,7 +43,9 @@ fn layout(generator: Option<Generator>) -> Layout {
             static_dirs: "[static]",
             exclude: "[]",
             front_matter: "[image, images, cover.image, featured_image]",
-            note: "Hugo: pages and page bundles under content/, shared files under static/",
+            note: "Hugo: pages and page bundles under content/, shared files under static/; \
+                   as Hugo serves them, /paths also resolve in assets/ (figure shortcode, render \
+                   hook) and against lowercased page URLs (unless disablePathToLower)",
         },
         Some(Generator::Zola) => Layout {
             content: "[content]",
@@ -325,32 +327,69 @@ pub fn init(cwd: &Path, opts: &InitOptions, out: &mut dyn Write) -> Result<Exit,
     };
     let _ = writeln!(out, "wrote {shown} for {kind}{from}");
     let gitignore = dir.join(".gitignore");
-    match ignore_cache(&gitignore) {
-        Ok(true) => {
-            let _ = writeln!(out, "added {CACHE_FILE} to .gitignore");
+    let mut entries = vec![CACHE_FILE];
+    match generator {
+        Some(Generator::Hugo) | None => entries.push("build/"),
+        Some(Generator::Jekyll) => entries.push("_build/"),
+        Some(Generator::Zola) => {}
+    }
+    if opts.bucket.is_none() {
+        entries.push("imglift-store/");
+    }
+    for entry in entries {
+        match ignore_line(&gitignore, entry) {
+            Ok(true) => {
+                let _ = writeln!(out, "added {entry} to .gitignore");
+            }
+            Ok(false) => {}
+            Err(e) => {
+                return Err(ConfigError::Path {
+                    path: gitignore,
+                    message: format!("cannot add {entry}: {e}"),
+                })
+            }
         }
-        Ok(false) => {}
-        Err(e) => {
-            return Err(ConfigError::Path {
-                path: gitignore,
-                message: format!("cannot add {CACHE_FILE}: {e}"),
-            })
-        }
+    }
+    if generator == Some(Generator::Jekyll) {
+        let _ = write!(out, "{}", jekyll_excludes(&dir, opts));
     }
     let _ = write!(out, "{}", next_steps(opts, generator));
     Ok(Exit::Success)
 }
 
-/// Add the stat cache to an existing `.gitignore` unless it is there; whether it was added.
-fn ignore_cache(path: &Path) -> std::io::Result<bool> {
+/// The lines Jekyll's `_config.yml` needs so that an in-place build does not publish imglift's
+/// files (Jekyll copies every file not starting with `_` or `.`): those not listed yet.
+fn jekyll_excludes(dir: &Path, opts: &InitOptions) -> String {
+    let config = ["_config.yml", "_config.yaml"]
+        .iter()
+        .find_map(|n| std::fs::read_to_string(dir.join(n)).ok())
+        .unwrap_or_default();
+    let mut names = vec!["imglift.yaml", "imglift.lock"];
+    if opts.bucket.is_none() {
+        names.push("imglift-store");
+    }
+    let missing: Vec<&str> = names.into_iter().filter(|n| !config.contains(n)).collect();
+    if missing.is_empty() {
+        return String::new();
+    }
+    let lines: String = missing.iter().map(|n| format!("  - {n}\n")).collect();
+    format!(
+        "\nJekyll publishes every file of the site: add these under `exclude:` in _config.yml \
+         (create the key if it is not there):\n{lines}"
+    )
+}
+
+/// Add `entry` to an existing `.gitignore` unless it is there; whether it was added.
+fn ignore_line(path: &Path, entry: &str) -> std::io::Result<bool> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
         Err(e) => return Err(e),
     };
+    let bare = entry.trim_end_matches('/');
     let listed = text.lines().any(|l| {
         let l = l.trim().trim_start_matches('/').trim_end_matches('/');
-        l == CACHE_FILE || l == "*.imglift-cache"
+        l == bare || (entry == CACHE_FILE && l == "*.imglift-cache")
     });
     if listed {
         return Ok(false);
@@ -359,7 +398,7 @@ fn ignore_cache(path: &Path) -> std::io::Result<bool> {
     if !new.is_empty() && !new.ends_with('\n') {
         new.push('\n');
     }
-    new.push_str(CACHE_FILE);
+    new.push_str(entry);
     new.push('\n');
     crate::fs::write_atomic(path, new.as_bytes())?;
     Ok(true)
@@ -379,6 +418,10 @@ fn next_steps(opts: &InitOptions, generator: Option<Generator>) -> String {
         n += 1;
         s.push_str(&format!("  {n}. {text}\n"));
     };
+    if opts.bucket.is_none() {
+        local_folder_steps(opts, generator, &mut step);
+        return s;
+    }
     step(format!(
         "Cloudflare dashboard → R2 → Create bucket `{bucket}`{}.",
         if opts.bucket.is_some() {
@@ -405,16 +448,49 @@ fn next_steps(opts: &InitOptions, generator: Option<Generator>) -> String {
             .into(),
     );
     step("Check the plan, then lift for real and open every link:\n     imglift sync --dry-run\n     imglift sync\n     imglift verify".into());
-    let build = match generator {
-        Some(Generator::Hugo) => "imglift sync --out build && hugo --contentDir build/content",
-        Some(Generator::Zola) => "imglift sync && zola build   (in CI, on the fresh checkout)",
-        Some(Generator::Jekyll) => "imglift sync --out _build && jekyll build --source _build",
-        None => "imglift sync --out build   (then build the site from build/)",
-    };
+    let build = build_recipe(generator);
     step(format!(
         "Commit imglift.yaml and imglift.lock. To keep the pages local and lift at build time instead:\n     {build}"
     ));
     s
+}
+
+/// The README's build recipe for the generator.
+fn build_recipe(generator: Option<Generator>) -> &'static str {
+    match generator {
+        Some(Generator::Hugo) => "imglift sync --out build && hugo --contentDir build/content",
+        Some(Generator::Zola) => "imglift sync && zola build   (in CI, on the fresh checkout)",
+        Some(Generator::Jekyll) => "imglift sync --out _build && jekyll build --source _build",
+        None => "imglift sync --out build   (then build the site from build/)",
+    }
+}
+
+/// The steps for the local folder store: no account, no keys, nothing of R2.
+fn local_folder_steps(
+    opts: &InitOptions,
+    generator: Option<Generator>,
+    step: &mut dyn FnMut(String),
+) {
+    step(format!(
+        "The store is the local folder imglift-store/: imglift copies each image there. Publish \
+         that folder at public_url{} (any static host), or re-run `imglift init --bucket NAME \
+         --account-id ID --force` for Cloudflare R2.",
+        match &opts.public_url {
+            Some(u) => format!(" ({u})"),
+            None => String::new(),
+        }
+    ));
+    if opts.public_url.is_none() {
+        step("Set public_url to the address that will serve imglift-store/.".into());
+    }
+    step(
+        "Check the plan, then lift for real:\n     imglift sync --dry-run\n     imglift sync"
+            .into(),
+    );
+    let build = build_recipe(generator);
+    step(format!(
+        "Commit imglift.yaml and imglift.lock. To keep the pages local and lift at build time instead:\n     {build}"
+    ));
 }
 
 #[cfg(test)]

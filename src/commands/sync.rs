@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::config::Config;
+use crate::config::{Broken, Config};
 use crate::error::Error;
 use crate::extract;
 use crate::fs::rel;
@@ -29,6 +29,8 @@ pub struct SyncOptions {
     /// Write rewritten pages (and copies of every other file) here instead of in place.
     pub out: Option<PathBuf>,
     pub dry_run: bool,
+    /// `--strict` / `--lenient`: how a broken reference counts (default: a warning).
+    pub broken: Option<Broken>,
 }
 
 pub fn sync(
@@ -49,15 +51,15 @@ pub fn sync(
         dry_run: opts.dry_run,
         ..Report::new(CommandName::Sync, std::mem::take(&mut loaded.problems))
     };
-    report
-        .problems
-        .extend(pages::reference_problems(&loaded.pages));
+    let broken = config.broken_severity(opts.broken, Broken::Warn);
+    report.add(pages::reference_problems(config, &loaded.pages, broken));
     report.counts.references = loaded.pages.iter().map(|p| p.refs.len()).sum();
 
     let mut hashed = hash::hash_referenced(&loaded.pages, config);
     report.problems.extend(hashed.problems);
     report.counts.local_images = hashed.images.len();
     let plan = plan::plan_run(hashed.images, config, &manifest);
+    report.counts.duplicates = plan.by_path.len().saturating_sub(plan.items.len());
     report.add(plan.diagnostics(config));
     report.add(plan.refused_references(&loaded.pages));
     let uploaded = upload::execute(&plan, config, opts.dry_run, connect)?;
@@ -88,6 +90,14 @@ pub fn sync(
         report
             .problems
             .extend(output::mirror_others(config, &loaded, out));
+        // Only what an earlier run put there and the sources no longer have.
+        let files = crate::prune::files_of_run(config, &loaded);
+        let (pruned, problems) = crate::prune::prune(out, &files, !opts.paths.is_empty());
+        report.pruned = pruned;
+        report.add(problems);
+    }
+    if opts.dry_run {
+        report.target = target_name(config);
     }
     report.counts.pages = loaded.pages.len();
     report.elapsed_ms = started.elapsed().as_millis();
@@ -110,6 +120,22 @@ fn clean_stale_temps(config: &Config, out: Option<&Path>) {
             if is_file && crate::fs::is_own_temp(&entry.file_name()) {
                 let _ = std::fs::remove_file(entry.path());
             }
+        }
+    }
+}
+
+/// Where the objects go, as a person names it: the folder or the bucket.
+fn target_name(config: &Config) -> String {
+    match &config.target {
+        crate::config::TargetConfig::Dir(d) => format!("folder {}", rel(&config.root, d)),
+        crate::config::TargetConfig::S3(s) if s.prefix.is_empty() => {
+            format!("bucket `{}` at {}", s.bucket, s.endpoint)
+        }
+        crate::config::TargetConfig::S3(s) => {
+            format!(
+                "bucket `{}` (prefix `{}/`) at {}",
+                s.bucket, s.prefix, s.endpoint
+            )
         }
     }
 }

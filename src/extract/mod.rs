@@ -9,6 +9,7 @@
 //! Extraction does not touch the filesystem and never fails as a whole: what it cannot locate
 //! exactly is reported as a [`Problem`] and left alone, because a wrong span would corrupt a page.
 
+mod code;
 mod frontmatter;
 mod html;
 mod markdown;
@@ -130,6 +131,14 @@ pub fn extract(text: &str, opts: &Options) -> Extracted {
         .as_ref()
         .map_or_else(|| bom_len(text), |fm| fm.body_start);
     markdown::extract(text, body_start, &mut out);
+    // Snippets inside the generators' code shortcodes and blocks are shown as text.
+    let code = code::regions(text, body_start);
+    if !code.is_empty() {
+        out.refs
+            .retain(|r| !code.iter().any(|c| c.contains(&r.span.start)));
+        out.problems
+            .retain(|p| !code.iter().any(|c| c.contains(&p.offset)));
+    }
     out.refs.sort_by_key(|r| r.span.start);
     // Two scanners must never claim overlapping bytes; keep the first and say so.
     let mut kept: Vec<Reference> = Vec::with_capacity(out.refs.len());

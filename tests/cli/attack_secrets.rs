@@ -37,7 +37,8 @@ fn page_names_cannot_forge_github_annotations() {
             "# Page\n\n![missing](nowhere.png)\n",
         );
     }
-    for args in [&["check"][..], &["sync"][..]] {
+    // `sync --strict`: broken references are errors there too, as annotations of that kind.
+    for args in [&["check"][..], &["sync", "--strict"][..]] {
         let run = site.run_env(args, &[("GITHUB_ACTIONS", "true")]);
         run.expect_code(1);
         let commands = workflow_commands(&run.stderr);

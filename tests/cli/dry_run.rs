@@ -33,7 +33,7 @@ fn dry_run_writes_nothing_and_prints_a_diff_with_the_new_urls() {
     let spec = sites::hugo();
     let site = Site::fixture("hugo");
     let before = site.snapshot(".");
-    let run = site.run(&["sync", "--dry-run"]);
+    let run = site.run(&["sync", "--dry-run", "--diff"]);
     // The same exit code as sync: hugo has two broken references.
     run.expect_code(spec.exit);
     run.stderr_line("content/posts/hello.md:53:22");
@@ -81,7 +81,7 @@ fn dry_run_writes_nothing_and_prints_a_diff_with_the_new_urls() {
 fn dry_run_of_a_clean_site_exits_0_and_writes_nothing() {
     let site = Site::fixture("demo");
     let before = site.snapshot(".");
-    let run = site.run(&["sync", "--dry-run"]);
+    let run = site.run(&["sync", "--dry-run", "--diff"]);
     run.expect_code(0);
     assert_same_tree(&before, &site.snapshot("."), true, "dry run");
     assert!(!site.exists("public-images"));
@@ -122,4 +122,36 @@ fn dry_run_after_a_sync_has_nothing_to_show() {
         run.dump()
     );
     assert_same_tree(&before, &site.snapshot("."), true, "dry run after sync");
+}
+
+#[test]
+fn dry_run_prints_the_target_the_plan_and_one_line_per_page_unless_diff_is_asked() {
+    let spec = sites::demo();
+    let site = Site::fixture("demo");
+    let run = site.run(&["sync", "--dry-run"]);
+    run.expect_code(0);
+    assert!(
+        run.stdout
+            .starts_with("plan for folder public-images (dry run: nothing is sent or written)\n"),
+        "{}",
+        run.dump()
+    );
+    assert!(
+        !run.stdout.contains("--- a/"),
+        "no diff without --diff\n{}",
+        run.stdout
+    );
+    for page in &spec.pages {
+        let line = run
+            .stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{} ", page.page)))
+            .unwrap_or_else(|| panic!("no line for {}\n{}", page.page, run.stdout));
+        let n = page.lifts.len();
+        let word = if n == 1 { "reference" } else { "references" };
+        assert!(line.ends_with(&format!("| {n} {word}")), "{line}");
+    }
+    assert!(run.stdout.contains("would upload static/images/hero.jpg ("));
+    // --diff needs --dry-run.
+    site.run(&["sync", "--diff"]).expect_code(2);
 }

@@ -158,7 +158,9 @@ fn percent_encoded_dotdot_escape_is_refused() {
 
 #[test]
 fn absolute_filesystem_paths_are_not_uploaded() {
-    let site = site("");
+    // An absolute path is site-absolute: not found under the root. `broken: error` makes that
+    // an error like the refusals (by default `sync` warns).
+    let site = site("broken: error\n");
     let outside = site.outside("outside.png");
     let page = format!(
         "![a]({})\n\n![b](/etc/passwd)\n\n![c](file://{})\n",
@@ -335,7 +337,8 @@ fn twenty_megabyte_single_line_page_finishes_and_only_its_destination_changes() 
 
 #[test]
 fn missing_image_is_reported_and_other_pages_are_lifted() {
-    let site = site("");
+    // `broken: error`: sync exits 1 for it, as for the refusals (by default it would warn).
+    let site = site("broken: error\n");
     let page = "text\n\n  ![gone](gone.png) and ![g](good.png)\n";
     sync_refused(
         &site,

@@ -8,11 +8,14 @@ mod support;
 
 mod attack_escape;
 mod attack_secrets;
+mod broken;
 mod check;
+mod code;
 mod config;
 mod dry_run;
 mod format;
 mod hostile;
+mod hugo_paths;
 mod keys;
 mod lost;
 mod manifest;

@@ -47,7 +47,11 @@ fn assert_out_tree(site: &Site, spec: &SiteSpec, out: &Path, content_roots: &[&s
             None => assert_same_bytes(&state.bytes, &copy.bytes, &format!("copy of {rel}")),
         }
     }
-    let extra: Vec<&PathBuf> = mirrored.keys().filter(|p| !expected.contains(*p)).collect();
+    // Besides the mirror, only imglift's record of what it wrote (for pruning).
+    let extra: Vec<&PathBuf> = mirrored
+        .keys()
+        .filter(|p| !expected.contains(*p) && p.as_path() != Path::new(".imglift-out"))
+        .collect();
     assert!(
         extra.is_empty(),
         "unexpected files in the out tree: {extra:?}"
@@ -233,4 +237,49 @@ fn out_dir_may_not_be_the_site_root_or_a_content_folder() {
         assert!(run.stderr.contains("--out"), "{}", run.dump());
     }
     assert_same_tree(&before, &site.snapshot("."), true, "refused --out");
+}
+
+#[test]
+fn out_prunes_what_imglift_put_there_and_the_sources_lost_but_nothing_else() {
+    let site = Site::fixture("hugo");
+    site.run(&["sync", "--out", "build"]).expect_code(0);
+    let old = "build/content/posts/trip/sunset.png";
+    assert!(site.exists(old));
+    // The author renames an image (the page now points at nothing), deletes a page, and keeps
+    // a file of their own in the out folder.
+    std::fs::rename(
+        site.path("content/posts/trip/sunset.png"),
+        site.path("content/posts/trip/sunset-2.png"),
+    )
+    .unwrap();
+    std::fs::remove_file(site.path("content/posts/unicode.md")).unwrap();
+    site.write("build/content/mine.txt", "not imglift's");
+
+    // A narrowed run removes nothing.
+    site.run(&["sync", "--out", "build", "content/posts/hello.md"])
+        .expect_code(0);
+    assert!(site.exists(old) && site.exists("build/content/posts/unicode.md"));
+
+    let run = site.run(&["sync", "--out", "build"]);
+    run.expect_code(0);
+    assert!(
+        !site.exists(old),
+        "the renamed image is still in the out tree\n{}",
+        run.dump()
+    );
+    assert!(!site.exists("build/content/posts/unicode.md"));
+    assert!(site.exists("build/content/posts/trip/sunset-2.png"));
+    assert_eq!(site.read_string("build/content/mine.txt"), "not imglift's");
+    // The page's reference is now reported as broken instead of being hidden by the old copy.
+    assert!(
+        run.stderr.contains("warning: image `sunset.png` not found"),
+        "{}",
+        run.dump()
+    );
+    assert!(
+        run.stdout
+            .contains("removed content/posts/trip/sunset.png from the out folder"),
+        "{}",
+        run.dump()
+    );
 }

@@ -38,7 +38,7 @@ fn an_image_in_a_heading_is_lifted_with_a_warning_saying_how_to_pin_the_id() {
 fn a_destination_starting_with_a_no_break_space_stays_broken_as_in_the_original() {
     let page = "![a](\u{a0}a.png)\n";
     let site = site_with(page);
-    let run = site.run(&["sync"]);
+    let run = site.run(&["sync", "--strict"]);
     run.expect_code(1);
     assert!(
         run.stderr.contains("content/p.md:1:6") && run.stderr.contains("not found"),

@@ -233,10 +233,10 @@ fn second_sync_with_nothing_changed_writes_nothing() {
 #[test]
 fn second_sync_of_hugo_writes_nothing_and_still_reports_the_broken_references() {
     let site = Site::fixture("hugo");
-    site.run(&["sync"]).expect_code(1);
+    site.run(&["sync"]).expect_code(0);
     let before = site.snapshot(".");
     let run = site.run(&["sync"]);
-    run.expect_code(1);
+    run.expect_code(0);
     assert!(run.stderr.contains(" 0 uploaded"), "{}", run.dump());
     run.stderr_line("content/posts/hello.md:53:22");
     run.stderr_line("content/posts/hello.md:55:18");
@@ -353,8 +353,8 @@ fn output_does_not_depend_on_concurrency() {
     let many = Site::fixture("hugo");
     let a = one.run(&["-j", "1", "sync"]);
     let b = many.run(&["-j", "8", "sync"]);
-    a.expect_code(1);
-    b.expect_code(1);
+    a.expect_code(0);
+    b.expect_code(0);
     assert_eq!(a.stdout, b.stdout, "stdout differs between -j 1 and -j 8");
     assert_eq!(one.read("imglift.lock"), many.read("imglift.lock"));
     for page in &sites::hugo().pages {

@@ -100,13 +100,22 @@ fn diagnostics_and_a_broken_reference_on_a_terminal() {
     for s in [&site, &twin] {
         s.write("content/posts/broken.md", "![gone](/images/gone.png)\n");
     }
-    let run = on_terminal(&site, &["sync", "-j", "2"], &[]);
-    let expected = piped_lines(&mut imglift(twin.root(), &["sync", "-j", "2"]));
+    // --strict: the broken reference is an error (exit 1), as it is for `check`.
+    let run = on_terminal(&site, &["sync", "--strict", "-j", "2"], &[]);
+    let expected = piped_lines(&mut imglift(twin.root(), &["sync", "--strict", "-j", "2"]));
     assert_finished_like_a_pipe(&run, 1, &expected, &["hashing", "uploading"]);
     assert!(
         run.screen
             .iter()
             .any(|l| l.starts_with("content/posts/broken.md:1:9: error:")),
+        "{}",
+        run.dump()
+    );
+    // On a terminal the severity and the summary's head are in colour (red: an error).
+    let raw = run.raw_text();
+    assert!(
+        raw.contains("\u{1b}[1;31merror\u{1b}[0m: ")
+            && raw.contains("\u{1b}[1;31mimglift sync:\u{1b}[0m "),
         "{}",
         run.dump()
     );

@@ -69,9 +69,11 @@ fn init_recognises_hugo_and_writes_an_r2_config_that_check_accepts() {
     );
     assert_eq!(
         read_string(&root.join(".gitignore")),
-        "public/\nresources\n.imglift-cache\n"
+        "public/\nresources\n.imglift-cache\nbuild/\n",
+        "the stat cache and the recipe's out folder are ignored"
     );
     assert!(run.stdout.contains("added .imglift-cache to .gitignore"));
+    assert!(run.stdout.contains("added build/ to .gitignore"));
 
     // The loader accepts it: `check` runs and lists the local references (exit 1), not a
     // configuration error (exit 2).
@@ -158,6 +160,17 @@ fn init_recognises_jekyll_and_zola_and_their_layouts_find_every_image() {
             !root.join(".gitignore").exists(),
             "no .gitignore is created"
         );
+        // Jekyll publishes every file: init prints the `exclude:` lines that keep imglift's
+        // files out of _site, except those _config.yml already lists (the fixture lists
+        // imglift.yaml and imglift.lock, not the local folder store).
+        assert_eq!(
+            run.stdout.contains("under `exclude:` in _config.yml"),
+            name == "jekyll",
+            "{}",
+            run.dump()
+        );
+        assert_eq!(run.stdout.contains("  - imglift-store\n"), name == "jekyll");
+        assert!(!run.stdout.contains("  - imglift.lock\n"), "{}", run.dump());
         let check = run_imglift(&root, &["check"], &[]);
         check.expect_code(1);
         assert!(check.stderr.contains(pending), "{name}\n{}", check.dump());
@@ -204,4 +217,35 @@ fn init_with_generator_flag_and_no_public_url_leaves_it_to_fill_in() {
         "{}",
         bad.dump()
     );
+}
+
+#[test]
+fn init_with_the_local_folder_store_prints_no_r2_steps() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = bare("hugo", tmp.path());
+    let run = run_imglift(
+        &root,
+        &["init", "--public-url", "http://127.0.0.1:8088"],
+        &[],
+    );
+    run.expect_code(0);
+    for r2 in [
+        "Add custom domain",
+        "Create bucket",
+        "IMGLIFT_ACCESS_KEY_ID",
+        "Manage API Tokens",
+    ] {
+        assert!(
+            !run.stdout.contains(r2),
+            "the local folder store needs no `{r2}` step\n{}",
+            run.dump()
+        );
+    }
+    for step in [
+        "imglift-store/",
+        "http://127.0.0.1:8088",
+        "imglift sync --dry-run",
+    ] {
+        assert!(run.stdout.contains(step), "no `{step}`\n{}", run.dump());
+    }
 }

@@ -196,7 +196,7 @@ fn precommit_check_hook_blocks_a_staged_page_with_a_local_image() {
         !all.contains("desk-setup.md"),
         "an unstaged page was checked\n{all}"
     );
-    assert!(all.contains("1 pages, 2 local references to lift"), "{all}");
+    assert!(all.contains("1 page, 2 local references to lift"), "{all}");
     // Nothing was lifted or written by the offline check.
     assert!(!site.join("public-images").exists());
     assert!(!site.join("imglift.lock").exists());

@@ -53,3 +53,36 @@ fn man_page_documents_the_commands_and_flags() {
         );
     }
 }
+
+#[test]
+fn man_pages_exist_for_each_command_they_name_and_list_config_env_and_exit_codes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let main = run_imglift(tmp.path(), &["man"], &[]);
+    main.expect_code(0);
+    for word in [
+        "IMGLIFT_ACCESS_KEY_ID",
+        "public_url",
+        "Exit codes",
+        "broken",
+    ] {
+        assert!(main.stdout.contains(word), "man page lacks `{word}`");
+    }
+    for sub in ["sync", "check", "verify", "init"] {
+        let page = run_imglift(tmp.path(), &["man", sub], &[]);
+        page.expect_code(0);
+        assert!(
+            page.stdout.contains(&format!(".TH imglift-{sub} 1")),
+            "{}",
+            page.dump()
+        );
+    }
+    let sync = run_imglift(tmp.path(), &["man", "sync"], &[]);
+    for flag in [
+        "\\-\\-dry\\-run",
+        "\\-\\-strict",
+        "\\-\\-config",
+        "\\-\\-concurrency",
+    ] {
+        assert!(sync.stdout.contains(flag), "imglift-sync(1) lacks {flag}");
+    }
+}

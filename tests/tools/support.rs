@@ -331,3 +331,42 @@ pub fn compare_builds(
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     (lifted, broken)
 }
+
+// ---------------------------------------------------------------------------------------------
+// The README's recipes
+
+/// The first ```` ```sh ```` block after the line starting with `marker` in README.md: a
+/// recipe exactly as a reader copies it.
+#[track_caller]
+pub fn readme_recipe(marker: &str) -> String {
+    let readme = read_string(&repo().join("README.md"));
+    let at = readme
+        .lines()
+        .position(|l| l.starts_with(marker))
+        .unwrap_or_else(|| panic!("README.md has no line starting with `{marker}`"));
+    let mut lines = readme
+        .lines()
+        .skip(at)
+        .skip_while(|l| *l != "```sh")
+        .skip(1);
+    let block: Vec<&str> = lines.by_ref().take_while(|l| *l != "```").collect();
+    assert!(!block.is_empty(), "no ```sh block after `{marker}`");
+    block.join("\n")
+}
+
+/// Run `script` with `sh -e -c` in `dir`, with the built imglift first on PATH and the clean
+/// environment of [`imglift_command`]; panic with everything printed if it fails.
+#[track_caller]
+pub fn run_recipe(dir: &Path, script: &str) -> std::process::Output {
+    let bin = Path::new(env!("CARGO_BIN_EXE_imglift")).parent().unwrap();
+    let path = std::env::join_paths(std::iter::once(bin.to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .unwrap();
+    let mut cmd = Command::new("sh");
+    remove_imglift_env(&mut cmd);
+    cmd.current_dir(dir)
+        .env("PATH", path)
+        .args(["-e", "-c", script]);
+    run_ok(&mut cmd, &format!("the README's recipe `{script}`"))
+}

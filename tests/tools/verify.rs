@@ -392,8 +392,7 @@ fn verify_names_the_pages_of_a_missing_object_a_wrong_type_and_changed_bytes() {
     let one = run_imglift(&root, &["verify", "content/fine.md"], &[]);
     one.expect_code(0);
     assert!(
-        one.stderr
-            .contains("1 URLs (1 references in 1 pages): 1 ok"),
+        one.stderr.contains("1 URL (1 reference in 1 page): 1 ok"),
         "{}",
         one.dump()
     );
