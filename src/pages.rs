@@ -144,70 +144,93 @@ pub fn load(config: &Config, only: &[PathBuf], skip: &[PathBuf]) -> Result<Loade
         problems: Vec::new(),
     };
     for path in scanned.pages {
-        let rel = rel(&config.root, &path);
-        let bytes = match crate::fs::read_regular(&path) {
-            Ok(b) => b,
-            Err(e) => {
-                loaded
-                    .problems
-                    .push(file_error(&rel, "unreadable", format!("cannot read: {e}")));
-                loaded.unreadable.push(path);
-                continue;
+        match read_page(config, &opts, path) {
+            Ok((page, problems)) => {
+                loaded.problems.extend(problems);
+                loaded.pages.push(page);
             }
-        };
-        let text = match String::from_utf8(bytes) {
-            Ok(t) => t,
-            Err(e) => {
-                let at = e.utf8_error().valid_up_to();
-                let prefix = String::from_utf8_lossy(&e.as_bytes()[..at]).into_owned();
-                let (line, col) = LineIndex::new(&prefix).locate(&prefix, at);
-                loaded.problems.push(Diagnostic {
-                    file: rel,
-                    line,
-                    col,
-                    severity: Severity::Error,
-                    kind: "unreadable",
-                    message: "not valid UTF-8 text; page left as it is".into(),
-                });
+            Err((path, problem)) => {
+                loaded.problems.push(problem);
                 loaded.unreadable.push(path);
-                continue;
             }
-        };
-        let extracted = extract::extract(&text, &opts);
-        let mut page = Page {
-            lines: LineIndex::new(&text),
-            refs: Vec::with_capacity(extracted.refs.len()),
-            digest: *blake3::hash(text.as_bytes()).as_bytes(),
-            positions: Vec::new(),
-            path,
-            rel,
-            text,
-        };
-        for p in extracted.problems {
-            let d = page.diag(p.offset, Severity::Warning, "unparsed", p.message);
-            loaded.problems.push(d);
         }
-        for r in extracted.refs {
-            let resolved = if ignored(config, &page.text, &r) {
-                Resolved::Ignored
-            } else {
-                resolve::resolve(&r.dest, &page.path, config)
-            };
-            page.refs.push((r, resolved));
-        }
-        loaded
-            .problems
-            .extend(heading_warnings(&page, &extracted.headings));
-        let mut starts: Vec<usize> = page.refs.iter().map(|(r, _)| r.span.start).collect();
-        starts.sort_unstable();
-        starts.dedup();
-        page.positions = starts
-            .into_iter()
-            .map(|o| (o, page.lines.locate(&page.text, o)))
-            .collect();
-        page.release();
-        loaded.pages.push(page);
     }
+    let unmatched = unmatched_paths(config, only, &loaded);
+    loaded.problems.extend(unmatched);
+    Ok(loaded)
+}
+
+/// Read, extract and resolve one page, keeping its references and their positions (not its
+/// text); or, for a page that cannot be read as text, why.
+fn read_page(
+    config: &Config,
+    opts: &extract::Options,
+    path: PathBuf,
+) -> Result<(Page, Vec<Diagnostic>), (PathBuf, Diagnostic)> {
+    let rel = rel(&config.root, &path);
+    let bytes = match crate::fs::read_regular(&path) {
+        Ok(b) => b,
+        Err(e) => {
+            return Err((
+                path,
+                file_error(&rel, "unreadable", format!("cannot read: {e}")),
+            ))
+        }
+    };
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let prefix = String::from_utf8_lossy(&e.as_bytes()[..at]).into_owned();
+            let (line, col) = LineIndex::new(&prefix).locate(&prefix, at);
+            let problem = Diagnostic {
+                file: rel,
+                line,
+                col,
+                severity: Severity::Error,
+                kind: "unreadable",
+                message: "not valid UTF-8 text; page left as it is".into(),
+            };
+            return Err((path, problem));
+        }
+    };
+    let extracted = extract::extract(&text, opts);
+    let mut page = Page {
+        lines: LineIndex::new(&text),
+        refs: Vec::with_capacity(extracted.refs.len()),
+        digest: *blake3::hash(text.as_bytes()).as_bytes(),
+        positions: Vec::new(),
+        path,
+        rel,
+        text,
+    };
+    let mut problems = Vec::new();
+    for p in extracted.problems {
+        problems.push(page.diag(p.offset, Severity::Warning, "unparsed", p.message));
+    }
+    for r in extracted.refs {
+        let resolved = if ignored(config, &page.text, &r) {
+            Resolved::Ignored
+        } else {
+            resolve::resolve(&r.dest, &page.path, config)
+        };
+        page.refs.push((r, resolved));
+    }
+    problems.extend(heading_warnings(&page, &extracted.headings));
+    let mut starts: Vec<usize> = page.refs.iter().map(|(r, _)| r.span.start).collect();
+    starts.sort_unstable();
+    starts.dedup();
+    page.positions = starts
+        .into_iter()
+        .map(|o| (o, page.lines.locate(&page.text, o)))
+        .collect();
+    page.release();
+    Ok((page, problems))
+}
+
+/// A warning for each PATH argument under which no page was read.
+fn unmatched_paths(config: &Config, only: &[PathBuf], loaded: &Loaded) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
     for path in only {
         let holds_page = loaded
             .pages
@@ -221,7 +244,7 @@ pub fn load(config: &Config, only: &[PathBuf], skip: &[PathBuf]) -> Result<Loade
                 .iter()
                 .map(|c| rel(&config.root, c))
                 .collect();
-            loaded.problems.push(Diagnostic {
+            out.push(Diagnostic {
                 severity: Severity::Warning,
                 ..file_error(
                     &rel(&config.root, path),
@@ -235,7 +258,7 @@ pub fn load(config: &Config, only: &[PathBuf], skip: &[PathBuf]) -> Result<Loade
             });
         }
     }
-    Ok(loaded)
+    out
 }
 
 /// A warning at the first image to be lifted in each heading without an explicit id: Hugo
