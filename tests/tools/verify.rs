@@ -503,3 +503,67 @@ fn verify_on_a_terminal_ends_with_the_summary_and_no_bar_left() {
         );
     }
 }
+
+/// A port on 127.0.0.1 that nothing listens on (bound, then closed).
+fn closed_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+#[test]
+fn verify_with_a_wrong_domain_says_it_once_for_the_host() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("site");
+    let url = format!("http://127.0.0.1:{}", closed_port());
+    write(
+        &root.join("imglift.yaml"),
+        format!("public_url: {url}\ntarget: {{dir: store}}\nstatic: [static]\n"),
+    );
+    let png = read(&fixtures().join(IMAGES[0]));
+    // 60 distinct objects (a pixel appended changes the hash, not the image) over 12 pages.
+    for i in 0..60 {
+        let mut bytes = png.clone();
+        bytes.extend_from_slice(format!("{i}").as_bytes());
+        write(&root.join(format!("static/img/{i}.png")), bytes);
+    }
+    for p in 0..12 {
+        let text: String = (0..5)
+            .map(|k| format!("![x](/img/{}.png)\n", p * 5 + k))
+            .collect();
+        write(&root.join(format!("content/p{p:02}.md")), text);
+    }
+    run_imglift(&root, &["sync"], &[]).expect_code(0);
+
+    let run = run_imglift(&root, &["verify"], &[]);
+    run.expect_code(1);
+    let errors: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("error:"))
+        .collect();
+    assert_eq!(errors.len(), 1, "one line for the host\n{}", run.dump());
+    let host = url.trim_start_matches("http://");
+    assert!(
+        errors[0].starts_with(&format!(
+            "content/p00.md:1:6: error: host `{host}` cannot be reached (60 URLs not checked; used by content/p00.md, content/p01.md, content/p02.md and 9 more pages)"
+        )),
+        "{}",
+        run.dump()
+    );
+    assert!(
+        errors[0].contains("is `public_url` right?"),
+        "{}",
+        run.dump()
+    );
+    assert!(run.stderr.contains("0 ok, 60 failed"), "{}", run.dump());
+
+    // The JSON still lists every URL with the pages that use it.
+    let json = run_imglift(&root, &["verify", "--format", "json"], &[]);
+    json.expect_code(1);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).expect("stdout is JSON");
+    let urls = v["verified"]["urls"].as_array().unwrap();
+    assert_eq!(urls.len(), 60);
+    assert!(urls
+        .iter()
+        .all(|u| u["ok"] == false && u["used_by"].as_array().unwrap().len() == 1));
+}
