@@ -636,7 +636,7 @@ fn judge(job: &Job, f: &Fetched) -> Option<Failure> {
 }
 
 /// The 1-based line of `key` in the manifest's text (1 if it is not found).
-fn manifest_line(text: &str, key: &str) -> usize {
+pub(crate) fn manifest_line(text: &str, key: &str) -> usize {
     let prefix = format!("{}\t", crate::fs::escape(key));
     text.lines()
         .position(|l| l.starts_with(&prefix))
