@@ -344,8 +344,34 @@ fn not_found(
     let index = by_name.get_or_insert_with(|| image_names(config));
     if let Some(other) = name.and_then(|n| index.get(n)) {
         msg.push_str(&format!("; moved to `{}`?", rel(&config.root, other)));
+    } else if let Some(renamed) = renamed(config, &searched, index) {
+        msg.push_str(&format!("; renamed to `{renamed}`?"));
     }
     msg
+}
+
+/// A file that has the bytes the manifest recorded for a source of this name that is gone:
+/// the image was renamed (or moved and renamed). Only files of the recorded size are hashed.
+fn renamed(
+    config: &Config,
+    searched: &[PathBuf],
+    index: &std::collections::BTreeMap<std::ffi::OsString, PathBuf>,
+) -> Option<String> {
+    let manifest = crate::manifest::Manifest::load(&config.manifest).ok()?;
+    let wanted: Vec<String> = searched.iter().map(|p| rel(&config.root, p)).collect();
+    let name = searched.first()?.file_name()?;
+    let entry = manifest.iter().map(|(_, e)| e).find(|e| {
+        let same_name = Path::new(&e.source).file_name() == Some(name);
+        (wanted.contains(&e.source) || same_name) && !config.root.join(&e.source).exists()
+    })?;
+    index.values().find_map(|path| {
+        let meta = std::fs::symlink_metadata(path).ok()?;
+        if !meta.is_file() || meta.len() != entry.size {
+            return None;
+        }
+        let bytes = crate::fs::read_checked(path).ok()?;
+        (blake3::hash(&bytes).to_hex().as_str() == entry.hash).then(|| rel(&config.root, path))
+    })
 }
 
 /// Every file under the content and static folders by file name (the first in walk order),
