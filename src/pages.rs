@@ -134,6 +134,10 @@ pub fn load(config: &Config, only: &[PathBuf], skip: &[PathBuf]) -> Result<Loade
         });
     }
     let scanned = scan::scan(config, only, skip)?;
+    let jekyll = matches!(
+        crate::commands::init::detect(&config.root),
+        Some((crate::cli::Generator::Jekyll, _))
+    );
     let opts = extract::Options {
         front_matter: config.front_matter.clone(),
     };
@@ -198,6 +202,11 @@ pub fn load(config: &Config, only: &[PathBuf], skip: &[PathBuf]) -> Result<Loade
         loaded
             .problems
             .extend(heading_warnings(&page, &extracted.headings));
+        if jekyll {
+            loaded
+                .problems
+                .extend(kramdown_warnings(&page, &extracted.indented_html));
+        }
         let mut starts: Vec<usize> = page.refs.iter().map(|(r, _)| r.span.start).collect();
         starts.sort_unstable();
         starts.dedup();
@@ -265,6 +274,28 @@ fn heading_warnings(page: &Page, headings: &[extract::HeadingWithImage]) -> Vec<
         }
     }
     out
+}
+
+/// A warning at each `<img>` that Jekyll's kramdown shows but CommonMark reads as code: it is
+/// indented (four spaces or a tab) right after an HTML block, e.g. inside a `<div>` after a
+/// blank line, so imglift leaves it local.
+fn kramdown_warnings(page: &Page, offsets: &[usize]) -> Vec<Diagnostic> {
+    offsets
+        .iter()
+        .map(|&o| {
+            page.diag(
+                o,
+                Severity::Warning,
+                "kramdown_html",
+                concat!(
+                    "`<img>` indented inside an HTML block: Jekyll's kramdown shows it as HTML, ",
+                    "but to CommonMark it is a code block, so it is not lifted and stays local; ",
+                    "remove the indentation (or the blank line before it) to have it lifted"
+                )
+                .to_string(),
+            )
+        })
+        .collect()
 }
 
 /// The inline marker that silences the references of its line and of the next line.
