@@ -391,10 +391,20 @@ fn renamed(
     let manifest = crate::manifest::Manifest::load(&config.manifest).ok()?;
     let wanted: Vec<String> = searched.iter().map(|p| rel(&config.root, p)).collect();
     let name = searched.first()?.file_name()?;
-    let entry = manifest.iter().map(|(_, e)| e).find(|e| {
-        let same_name = Path::new(&e.source).file_name() == Some(name);
-        (wanted.contains(&e.source) || same_name) && !config.root.join(&e.source).exists()
-    })?;
+    let gone = |e: &&crate::manifest::Entry| !config.root.join(&e.source).exists();
+    // The source the reference names, else one of the same file name elsewhere.
+    let entry = manifest
+        .iter()
+        .map(|(_, e)| e)
+        .filter(gone)
+        .find(|e| wanted.contains(&e.source))
+        .or_else(|| {
+            manifest
+                .iter()
+                .map(|(_, e)| e)
+                .filter(gone)
+                .find(|e| Path::new(&e.source).file_name() == Some(name))
+        })?;
     index.values().find_map(|path| {
         let meta = std::fs::symlink_metadata(path).ok()?;
         if !meta.is_file() || meta.len() != entry.size {
