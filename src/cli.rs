@@ -108,6 +108,10 @@ pub struct VerifyArgs {
     /// Seconds to wait for one answer.
     #[arg(long, value_name = "SECS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
+    /// Upload again every object that answered 404, a wrong type or other bytes, from the source
+    /// the manifest records (if it still has the recorded blake3), then verify again.
+    #[arg(long)]
+    pub repair: bool,
     /// `human`: lines for people; `json`: one JSON document on stdout (diagnostics stay on stderr).
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,

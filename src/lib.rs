@@ -36,7 +36,7 @@ use std::path::Path;
 
 use clap::CommandFactory;
 use cli::{Cli, Command};
-use commands::{check, init, sync, verify};
+use commands::{check, init, repair, sync, verify};
 use config::{Config, Overrides};
 use error::{Error, Exit};
 
@@ -83,7 +83,23 @@ pub fn run(cli: Cli, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) -> Re
                 paths: args.paths,
                 timeout: std::time::Duration::from_secs(args.timeout),
             };
-            (verify::verify(&config, cwd, &opts)?, args.format)
+            let mut report = verify::verify(&config, cwd, &opts)?;
+            if args.repair {
+                let connect = || store::from_config(&config, &|k| std::env::var(k).ok());
+                let _lock = lock::acquire(&config.manifest, &mut |m| {
+                    let _ = writeln!(err, "imglift: {m}");
+                })?;
+                let fixed = repair::repair(&config, &report, &connect)?;
+                // What was put back is verified again, with everything else.
+                if !fixed.objects.is_empty() {
+                    report = verify::verify(&config, cwd, &opts)?;
+                }
+                if let Some(v) = report.verified.as_mut() {
+                    v.repaired = fixed.objects;
+                }
+                report.add(fixed.problems);
+            }
+            (report, args.format)
         }
         Command::Init(args) => {
             let opts = init::InitOptions {

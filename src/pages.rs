@@ -134,6 +134,10 @@ pub fn load(config: &Config, only: &[PathBuf], skip: &[PathBuf]) -> Result<Loade
         });
     }
     let scanned = scan::scan(config, only, skip)?;
+    let jekyll = matches!(
+        crate::commands::init::detect(&config.root),
+        Some((crate::cli::Generator::Jekyll, _))
+    );
     let opts = extract::Options {
         front_matter: config.front_matter.clone(),
     };
@@ -144,7 +148,7 @@ pub fn load(config: &Config, only: &[PathBuf], skip: &[PathBuf]) -> Result<Loade
         problems: Vec::new(),
     };
     for path in scanned.pages {
-        match read_page(config, &opts, path) {
+        match read_page(config, &opts, jekyll, path) {
             Ok((page, problems)) => {
                 loaded.problems.extend(problems);
                 loaded.pages.push(page);
@@ -165,6 +169,7 @@ pub fn load(config: &Config, only: &[PathBuf], skip: &[PathBuf]) -> Result<Loade
 fn read_page(
     config: &Config,
     opts: &extract::Options,
+    jekyll: bool,
     path: PathBuf,
 ) -> Result<(Page, Vec<Diagnostic>), (PathBuf, Diagnostic)> {
     let rel = rel(&config.root, &path);
@@ -217,6 +222,9 @@ fn read_page(
         page.refs.push((r, resolved));
     }
     problems.extend(heading_warnings(&page, &extracted.headings));
+    if jekyll {
+        problems.extend(kramdown_warnings(&page, &extracted.indented_html));
+    }
     let mut starts: Vec<usize> = page.refs.iter().map(|(r, _)| r.span.start).collect();
     starts.sort_unstable();
     starts.dedup();
@@ -288,6 +296,28 @@ fn heading_warnings(page: &Page, headings: &[extract::HeadingWithImage]) -> Vec<
         }
     }
     out
+}
+
+/// A warning at each `<img>` that Jekyll's kramdown shows but CommonMark reads as code: it is
+/// indented (four spaces or a tab) right after an HTML block, e.g. inside a `<div>` after a
+/// blank line, so imglift leaves it local.
+fn kramdown_warnings(page: &Page, offsets: &[usize]) -> Vec<Diagnostic> {
+    offsets
+        .iter()
+        .map(|&o| {
+            page.diag(
+                o,
+                Severity::Warning,
+                "kramdown_html",
+                concat!(
+                    "`<img>` indented inside an HTML block: Jekyll's kramdown shows it as HTML, ",
+                    "but to CommonMark it is a code block, so it is not lifted and stays local; ",
+                    "remove the indentation (or the blank line before it) to have it lifted"
+                )
+                .to_string(),
+            )
+        })
+        .collect()
 }
 
 /// The inline marker that silences the references of its line and of the next line.
@@ -367,8 +397,44 @@ fn not_found(
     let index = by_name.get_or_insert_with(|| image_names(config));
     if let Some(other) = name.and_then(|n| index.get(n)) {
         msg.push_str(&format!("; moved to `{}`?", rel(&config.root, other)));
+    } else if let Some(renamed) = renamed(config, &searched, index) {
+        msg.push_str(&format!("; renamed to `{renamed}`?"));
     }
     msg
+}
+
+/// A file that has the bytes the manifest recorded for a source of this name that is gone:
+/// the image was renamed (or moved and renamed). Only files of the recorded size are hashed.
+fn renamed(
+    config: &Config,
+    searched: &[PathBuf],
+    index: &std::collections::BTreeMap<std::ffi::OsString, PathBuf>,
+) -> Option<String> {
+    let manifest = crate::manifest::Manifest::load(&config.manifest).ok()?;
+    let wanted: Vec<String> = searched.iter().map(|p| rel(&config.root, p)).collect();
+    let name = searched.first()?.file_name()?;
+    let gone = |e: &&crate::manifest::Entry| !config.root.join(&e.source).exists();
+    // The source the reference names, else one of the same file name elsewhere.
+    let entry = manifest
+        .iter()
+        .map(|(_, e)| e)
+        .filter(gone)
+        .find(|e| wanted.contains(&e.source))
+        .or_else(|| {
+            manifest
+                .iter()
+                .map(|(_, e)| e)
+                .filter(gone)
+                .find(|e| Path::new(&e.source).file_name() == Some(name))
+        })?;
+    index.values().find_map(|path| {
+        let meta = std::fs::symlink_metadata(path).ok()?;
+        if !meta.is_file() || meta.len() != entry.size {
+            return None;
+        }
+        let bytes = crate::fs::read_checked(path).ok()?;
+        (blake3::hash(&bytes).to_hex().as_str() == entry.hash).then(|| rel(&config.root, path))
+    })
 }
 
 /// Every file under the content and static folders by file name (the first in walk order),

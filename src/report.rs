@@ -210,6 +210,9 @@ pub struct Verified {
     pub failed: usize,
     pub bytes: u64,
     pub urls: Vec<UrlCheck>,
+    /// `--repair`: objects uploaded again from their source before the URLs were checked.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub repaired: Vec<ObjectLine>,
 }
 
 /// What one public URL answered.
@@ -328,6 +331,9 @@ impl Report {
 
     fn print_human(&self, out: &mut dyn Write) -> std::io::Result<()> {
         if let Some(v) = &self.verified {
+            for o in &v.repaired {
+                writeln!(out, "repaired {} -> {}", printable(&o.source), o.url)?;
+            }
             for u in &v.urls {
                 match &u.problem {
                     None => writeln!(out, "ok {}", u.url)?,
@@ -418,8 +424,12 @@ impl Report {
             ),
             CommandName::Verify => {
                 let v = self.verified.clone().unwrap_or_default();
+                let repaired = match v.repaired.len() {
+                    0 => String::new(),
+                    n => format!(" after {} repaired", count(n, "object", "objects")),
+                };
                 format!(
-                    "imglift verify: {} ({} in {}): {} ok, {} failed; {} read ({secs:.2}s)",
+                    "imglift verify: {} ({} in {}): {} ok, {} failed{repaired}; {} read ({secs:.2}s)",
                     count(v.urls.len(), "URL", "URLs"),
                     count(c.references, "reference", "references"),
                     count(c.pages, "page", "pages"),

@@ -3,5 +3,6 @@
 
 pub mod check;
 pub mod init;
+pub mod repair;
 pub mod sync;
 pub mod verify;

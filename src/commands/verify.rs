@@ -69,7 +69,33 @@ struct Fetched {
 struct Failure {
     kind: &'static str,
     message: String,
+    /// Set when no connection to the URL's host could be made (DNS failure, connection
+    /// refused): every URL of that host fails alike, and is reported once for the host.
+    host: Option<HostDown>,
 }
+
+/// A host no connection could be made to, and why (empty when the URL was not requested
+/// because another URL of the host had already failed so).
+#[derive(Clone)]
+struct HostDown {
+    host: String,
+    why: String,
+}
+
+/// `host[:port]` of a URL, for grouping host-level failures.
+fn host_of(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) => match (u.host_str(), u.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_string(),
+            _ => url.to_string(),
+        },
+        Err(_) => url.to_string(),
+    }
+}
+
+/// How many page names a host-level diagnostic lists before "and N more".
+const HOST_PAGES_SHOWN: usize = 3;
 
 /// `imglift verify`: open every public URL and report those that do not serve the image.
 pub fn verify(config: &Config, cwd: &Path, opts: &VerifyOptions) -> Result<Report, Error> {
@@ -89,8 +115,27 @@ pub fn verify(config: &Config, cwd: &Path, opts: &VerifyOptions) -> Result<Repor
     };
     let mut verified = Verified::default();
     let mut diagnostics = Vec::new();
+    let mut dead_hosts: BTreeMap<String, DeadHost> = BTreeMap::new();
     for (job, result) in jobs.iter().zip(results) {
-        let check = record(job, result, &manifest_at, &mut diagnostics);
+        let check = match result {
+            Err(f) if f.host.is_some() => {
+                let down = f.host.clone().unwrap_or(HostDown {
+                    host: String::new(),
+                    why: String::new(),
+                });
+                let dead = dead_hosts.entry(down.host).or_default();
+                if dead.why.is_empty() {
+                    dead.why = down.why;
+                }
+                dead.urls += 1;
+                dead.users.extend(job.users.iter().cloned());
+                if job.users.is_empty() && dead.first_key.is_none() {
+                    dead.first_key = job.expect.as_ref().map(|e| e.key.clone());
+                }
+                record(job, Err(f), &manifest_at, &mut Vec::new())
+            }
+            result => record(job, result, &manifest_at, &mut diagnostics),
+        };
         verified.bytes += check.1;
         match check.0.ok {
             true => verified.ok += 1,
@@ -98,11 +143,69 @@ pub fn verify(config: &Config, cwd: &Path, opts: &VerifyOptions) -> Result<Repor
         }
         verified.urls.push(check.0);
     }
+    for (host, dead) in dead_hosts {
+        diagnostics.push(dead.diagnostic(&host, &manifest_at));
+    }
     diagnostics.sort_by(|a, b| (&a.file, a.line, a.col).cmp(&(&b.file, b.line, b.col)));
     report.problems.extend(diagnostics);
     report.verified = Some(verified);
     report.elapsed_ms = started.elapsed().as_millis();
     Ok(report)
+}
+
+/// A host no connection could be made to, with every URL and page position that needs it.
+#[derive(Default)]
+struct DeadHost {
+    /// The first failure's message (they all say the same).
+    why: String,
+    urls: usize,
+    users: Vec<LiftedRef>,
+    /// An object no page uses, for the position when no page uses any URL of the host.
+    first_key: Option<String>,
+}
+
+impl DeadHost {
+    /// One diagnostic for the whole host, at the first page position that uses it (or the
+    /// manifest line of its first object), naming the first few pages; the JSON result lists
+    /// every URL with its pages.
+    fn diagnostic(mut self, host: &str, manifest: &ManifestAt) -> Diagnostic {
+        self.users
+            .sort_by(|a, b| (&a.file, a.line, a.col).cmp(&(&b.file, b.line, b.col)));
+        let mut pages: Vec<&str> = self.users.iter().map(|u| u.file.as_str()).collect();
+        pages.dedup();
+        let (file, line, col) = match self.users.first() {
+            Some(u) => (u.file.clone(), u.line, u.col),
+            None => (
+                manifest.rel.clone(),
+                manifest_line(&manifest.text, self.first_key.as_deref().unwrap_or("")),
+                1,
+            ),
+        };
+        let urls = match self.urls {
+            1 => "1 URL".to_string(),
+            n => format!("{n} URLs"),
+        };
+        let used = match pages.len() {
+            0 => "no scanned page uses them".to_string(),
+            n if n <= HOST_PAGES_SHOWN => format!("used by {}", pages.join(", ")),
+            n => format!(
+                "used by {} and {} more pages",
+                pages[..HOST_PAGES_SHOWN].join(", "),
+                n - HOST_PAGES_SHOWN
+            ),
+        };
+        Diagnostic {
+            file,
+            line,
+            col,
+            severity: Severity::Error,
+            kind: "host_unreachable",
+            message: format!(
+                "host `{host}` cannot be reached ({urls} not checked; {used}): {}; is `public_url` right?",
+                self.why
+            ),
+        }
+    }
 }
 
 /// The manifest file, for diagnostics about objects no page uses.
@@ -278,17 +381,44 @@ fn fetch_all(
     let client = net::client(timeout, "verify")?;
     let semaphore = Arc::new(tokio::sync::Semaphore::new(config.concurrency));
     let max_size = config.max_size;
+    let dead: Arc<std::sync::Mutex<std::collections::HashSet<String>>> = Arc::default();
     runtime.block_on(async move {
         let mut set = tokio::task::JoinSet::new();
         for (i, job) in jobs.iter().enumerate() {
             let (client, semaphore) = (client.clone(), Arc::clone(&semaphore));
+            let dead = Arc::clone(&dead);
             let url = job.url.clone();
             // Read at most one byte more than the object can have, so a wrong object that is
             // huge is not downloaded whole.
             let limit = job.expect.as_ref().map_or(max_size, |e| e.size).max(1) + 1;
             set.spawn(async move {
                 let _permit = semaphore.acquire_owned().await;
-                (i, fetch(&client, &url, limit, timeout).await)
+                // Once a host refused a connection (or its name did not resolve), its other
+                // URLs are not requested: they would fail alike.
+                let host = host_of(&url);
+                let known_dead = dead.lock().is_ok_and(|d| d.contains(&host));
+                if known_dead {
+                    return (
+                        i,
+                        Err(Failure {
+                            kind: "unreachable",
+                            message: format!(
+                                "`{url}` cannot be opened: its host cannot be reached"
+                            ),
+                            host: Some(HostDown {
+                                host,
+                                why: String::new(),
+                            }),
+                        }),
+                    );
+                }
+                let r = fetch(&client, &url, limit, timeout).await;
+                if let Err(Failure { host: Some(h), .. }) = &r {
+                    if let Ok(mut d) = dead.lock() {
+                        d.insert(h.host.clone());
+                    }
+                }
+                (i, r)
             });
         }
         let mut results: Vec<Option<Result<Fetched, Failure>>> =
@@ -308,6 +438,7 @@ fn fetch_all(
                     Err(Failure {
                         kind: "unreachable",
                         message: "the request was cancelled".into(),
+                        host: None,
                     })
                 })
             })
@@ -338,10 +469,11 @@ async fn fetch(
             };
             match net::Failure::from(e) {
                 net::Failure::Other(_) => net::Failure::Other(why),
-                _ => net::Failure::Transport {
-                    connect: false,
+                net::Failure::Transport { connect, .. } => net::Failure::Transport {
+                    connect,
                     message: why,
                 },
+                other => other,
             }
         })?;
         if f.status == 429 || f.status >= 500 {
@@ -359,11 +491,27 @@ async fn fetch(
             .ok_or_else(|| Failure {
                 kind: "unreachable",
                 message: format!("`{url}` cannot be opened"),
+                host: None,
             }),
+        Err((failure @ net::Failure::Transport { .. }, _)) if net::unreachable(&failure) => {
+            let message = match failure {
+                net::Failure::Transport { message, .. } => message,
+                _ => String::new(),
+            };
+            Err(Failure {
+                kind: "unreachable",
+                message: format!("`{url}` cannot be opened: {message}"),
+                host: Some(HostDown {
+                    host: host_of(url),
+                    why: message,
+                }),
+            })
+        }
         Err((net::Failure::Transport { message, .. } | net::Failure::Other(message), _)) => {
             Err(Failure {
                 kind: "unreachable",
                 message: format!("`{url}` cannot be opened: {message}"),
+                host: None,
             })
         }
     }
@@ -424,6 +572,7 @@ fn judge(job: &Job, f: &Fetched) -> Option<Failure> {
             message: format!("`{url}` answered {} {}", f.status, f.reason)
                 .trim_end()
                 .to_string(),
+            host: None,
         });
     }
     let essence = f.content_type.as_deref().map(|c| {
@@ -441,12 +590,14 @@ fn judge(job: &Job, f: &Fetched) -> Option<Failure> {
                 message: format!(
                     "`{url}` is served as `{t}`, not as an image (Content-Type must be image/*)"
                 ),
+                host: None,
             })
         }
         None => {
             return Some(Failure {
                 kind: "wrong_type",
                 message: format!("`{url}` is served without a Content-Type (must be image/*)"),
+                host: None,
             })
         }
     }
@@ -468,6 +619,7 @@ fn judge(job: &Job, f: &Fetched) -> Option<Failure> {
                         e.size,
                         &e.hash[..12]
                     ),
+                    host: None,
                 });
             }
         }
@@ -475,6 +627,7 @@ fn judge(job: &Job, f: &Fetched) -> Option<Failure> {
             return Some(Failure {
                 kind: "wrong_bytes",
                 message: format!("`{url}` does not serve an image (its bytes are no image format)"),
+                host: None,
             })
         }
         None => {}
@@ -483,7 +636,7 @@ fn judge(job: &Job, f: &Fetched) -> Option<Failure> {
 }
 
 /// The 1-based line of `key` in the manifest's text (1 if it is not found).
-fn manifest_line(text: &str, key: &str) -> usize {
+pub(crate) fn manifest_line(text: &str, key: &str) -> usize {
     let prefix = format!("{}\t", crate::fs::escape(key));
     text.lines()
         .position(|l| l.starts_with(&prefix))

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use pulldown_cmark::{Event, LinkType, Parser, Tag, TagEnd};
+use pulldown_cmark::{CodeBlockKind, Event, LinkType, Parser, Tag, TagEnd};
 
 use super::{html, text, Context, Extracted, Kind, Problem, Reference};
 
@@ -35,9 +35,17 @@ pub(super) fn extract(page: &str, body_start: usize, out: &mut Extracted) {
     let mut raw_text: Option<&'static str> = None;
     // The heading being read: its span, its text outside images, whether it shows an image.
     let mut heading: Option<(Range<usize>, String, bool)> = None;
+    // The last block ended was an HTML block (an indented block right after it is code to
+    // CommonMark, but still HTML to kramdown).
+    let mut after_html_block = false;
 
     for (event, range) in parser.by_ref() {
         let range = range.start + body_start..range.end + body_start;
+        // Any other block (or inline) start ends the "right after an HTML block" state; a
+        // code block is judged below first.
+        if matches!(event, Event::Start(_)) && !matches!(event, Event::Start(Tag::CodeBlock(_))) {
+            after_html_block = false;
+        }
         // The image's own end event spans the whole image: it is not part of the alt text.
         if !matches!(event, Event::End(TagEnd::Image)) {
             if let Some(top) = frames.last_mut() {
@@ -92,7 +100,15 @@ pub(super) fn extract(page: &str, body_start: usize, out: &mut Extracted) {
                     _ => {}
                 }
             }
-            Event::Start(Tag::CodeBlock(_)) | Event::Code(_) => skip.push(range),
+            Event::Start(Tag::CodeBlock(kind)) => {
+                if after_html_block && matches!(kind, CodeBlockKind::Indented) {
+                    out.indented_html
+                        .extend(img_tags(&page[range.clone()], range.start));
+                }
+                after_html_block = false;
+                skip.push(range)
+            }
+            Event::Code(_) => skip.push(range),
             Event::Start(Tag::HtmlBlock) => html_block = Some((range, Vec::new())),
             Event::Html(_) => {
                 if let Some((_, lines)) = html_block.as_mut() {
@@ -100,6 +116,9 @@ pub(super) fn extract(page: &str, body_start: usize, out: &mut Extracted) {
                 }
             }
             Event::End(TagEnd::HtmlBlock) => {
+                after_html_block = html_block
+                    .as_ref()
+                    .is_some_and(|(b, _)| leaves_element_open(&page[b.clone()]));
                 if let Some((block, lines)) = html_block.take() {
                     html::scan(page, block, &lines, out);
                 }
@@ -316,4 +335,29 @@ fn slug(text: &str) -> String {
         }
     }
     id.trim_matches('-').to_string()
+}
+
+/// Page offsets of the `<img` tags (any case) in `block`, which starts at `start`.
+fn img_tags(block: &str, start: usize) -> Vec<usize> {
+    let lower = block.to_ascii_lowercase();
+    lower
+        .match_indices("<img")
+        .filter(|(i, _)| {
+            lower[i + 4..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_whitespace() || c == '>' || c == '/')
+        })
+        .map(|(i, _)| start + i)
+        .collect()
+}
+
+/// Whether an HTML block opens an element it does not close (`<div class="x">`), so that what
+/// follows it is still inside that element for kramdown.
+fn leaves_element_open(block: &str) -> bool {
+    let t = block.trim();
+    t.starts_with('<')
+        && t[1..].starts_with(|c: char| c.is_ascii_alphabetic())
+        && !t.contains("</")
+        && !t.ends_with("/>")
 }

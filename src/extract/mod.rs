@@ -77,6 +77,9 @@ pub struct Extracted {
     /// Headings with an image and no explicit id (`{#id}`): a generator that derives the id
     /// from the heading's text may change it when the destination changes.
     pub headings: Vec<HeadingWithImage>,
+    /// Offsets of `<img` tags in an indented code block that follows an HTML block: code to
+    /// CommonMark (so not lifted), but HTML to kramdown (Jekyll), which shows the image.
+    pub indented_html: Vec<usize>,
 }
 
 /// A heading that shows an image and has no explicit id.
@@ -138,6 +141,8 @@ pub fn extract(text: &str, opts: &Options) -> Extracted {
             .retain(|r| !code.iter().any(|c| c.contains(&r.span.start)));
         out.problems
             .retain(|p| !code.iter().any(|c| c.contains(&p.offset)));
+        out.indented_html
+            .retain(|o| !code.iter().any(|c| c.contains(o)));
     }
     out.refs.sort_by_key(|r| r.span.start);
     // Two scanners must never claim overlapping bytes; keep the first and say so.

@@ -299,3 +299,42 @@ fn the_summary_line_adds_up_and_a_dry_run_says_would() {
         "{last}"
     );
 }
+
+#[test]
+fn not_found_says_renamed_to_when_the_manifest_knows_the_bytes() {
+    let site = Site::empty("");
+    let bytes = fixture_bytes("hugo/static/img/diagram.png");
+    site.write("static/img/chart.png", &bytes);
+    // A file of the same size but other bytes, that must not be suggested.
+    let mut other = bytes.clone();
+    let last = other.len() - 1;
+    other[last] ^= 1;
+    site.write("static/img/aaa-other.png", &other);
+    site.write("content/post.md", "![c](/img/chart.png)\n");
+    // Lifted into an out tree, so the page keeps its local reference and the manifest records
+    // the source.
+    site.run(&["sync", "--out", "build"]).expect_code(0);
+    std::fs::rename(
+        site.path("static/img/chart.png"),
+        site.path("static/img/sales-2024.png"),
+    )
+    .unwrap();
+    let run = site.run(&["check"]);
+    run.expect_code(1);
+    let line = run.stderr_line("content/post.md:1:6");
+    assert!(
+        line.contains("image `/img/chart.png` not found")
+            && line.contains("renamed to `static/img/sales-2024.png`?"),
+        "{}",
+        run.dump()
+    );
+
+    // Without a file of those bytes, no guess.
+    std::fs::remove_file(site.path("static/img/sales-2024.png")).unwrap();
+    let run = site.run(&["check"]);
+    let line = run.stderr_line("content/post.md:1:6");
+    assert!(
+        line.contains("not found") && !line.contains("renamed"),
+        "{line}"
+    );
+}

@@ -5,6 +5,7 @@
 
 mod attack;
 mod r2;
+mod repair;
 mod server;
 #[path = "../support/mod.rs"]
 mod support;

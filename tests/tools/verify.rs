@@ -503,3 +503,151 @@ fn verify_on_a_terminal_ends_with_the_summary_and_no_bar_left() {
         );
     }
 }
+
+/// A port on 127.0.0.1 that nothing listens on (bound, then closed).
+fn closed_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+#[test]
+fn verify_with_a_wrong_domain_says_it_once_for_the_host() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("site");
+    let url = format!("http://127.0.0.1:{}", closed_port());
+    write(
+        &root.join("imglift.yaml"),
+        format!("public_url: {url}\ntarget: {{dir: store}}\nstatic: [static]\n"),
+    );
+    let png = read(&fixtures().join(IMAGES[0]));
+    // 60 distinct objects (a pixel appended changes the hash, not the image) over 12 pages.
+    for i in 0..60 {
+        let mut bytes = png.clone();
+        bytes.extend_from_slice(format!("{i}").as_bytes());
+        write(&root.join(format!("static/img/{i}.png")), bytes);
+    }
+    for p in 0..12 {
+        let text: String = (0..5)
+            .map(|k| format!("![x](/img/{}.png)\n", p * 5 + k))
+            .collect();
+        write(&root.join(format!("content/p{p:02}.md")), text);
+    }
+    run_imglift(&root, &["sync"], &[]).expect_code(0);
+
+    let run = run_imglift(&root, &["verify"], &[]);
+    run.expect_code(1);
+    let errors: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("error:"))
+        .collect();
+    assert_eq!(errors.len(), 1, "one line for the host\n{}", run.dump());
+    let host = url.trim_start_matches("http://");
+    assert!(
+        errors[0].starts_with(&format!(
+            "content/p00.md:1:6: error: host `{host}` cannot be reached (60 URLs not checked; used by content/p00.md, content/p01.md, content/p02.md and 9 more pages)"
+        )),
+        "{}",
+        run.dump()
+    );
+    assert!(
+        errors[0].contains("is `public_url` right?"),
+        "{}",
+        run.dump()
+    );
+    assert!(run.stderr.contains("0 ok, 60 failed"), "{}", run.dump());
+
+    // The JSON still lists every URL with the pages that use it.
+    let json = run_imglift(&root, &["verify", "--format", "json"], &[]);
+    json.expect_code(1);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).expect("stdout is JSON");
+    let urls = v["verified"]["urls"].as_array().unwrap();
+    assert_eq!(urls.len(), 60);
+    assert!(urls
+        .iter()
+        .all(|u| u["ok"] == false && u["used_by"].as_array().unwrap().len() == 1));
+}
+
+#[test]
+fn verify_repair_puts_back_lost_objects_and_names_what_it_cannot() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = server_for(tmp.path(), Duration::ZERO);
+    let url = server.url();
+    let root = synced_site(
+        tmp.path(),
+        &url,
+        &[(
+            "content/a.md",
+            "![a](/img/0.png)\n![b](/img/1.jpg)\n![c](/img/2.gif)\n![d](/img/3.jpg)\n".into(),
+        )],
+    );
+    let keys: Vec<String> = ["0.png", "1.jpg", "2.gif", "3.jpg"]
+        .iter()
+        .map(|f| key_of(&root, &format!("static/img/{f}")))
+        .collect();
+    let original = read(&root.join("static/img/0.png"));
+    // Objects lost from the store (deleted by hand); one overwritten with other bytes.
+    std::fs::remove_file(root.join("store").join(&keys[0])).unwrap();
+    std::fs::remove_file(root.join("store").join(&keys[2])).unwrap();
+    std::fs::remove_file(root.join("store").join(&keys[3])).unwrap();
+    write(&root.join("store").join(&keys[1]), b"not the photo");
+    // The source of one lost object is gone, another's changed since its upload.
+    std::fs::remove_file(root.join("static/img/2.gif")).unwrap();
+    let mut changed = read(&root.join("static/img/3.jpg"));
+    changed.extend_from_slice(b"edited");
+    write(&root.join("static/img/3.jpg"), changed);
+
+    run_imglift(&root, &["verify"], &[]).expect_code(1);
+
+    let run = run_imglift(&root, &["verify", "--repair"], &[]);
+    run.expect_code(1);
+    for k in [0, 1] {
+        let src = ["static/img/0.png", "static/img/1.jpg"][k];
+        assert!(
+            run.stdout
+                .contains(&format!("repaired {src} -> {url}/{}", keys[k])),
+            "{}",
+            run.dump()
+        );
+    }
+    assert_eq!(read(&root.join("store").join(&keys[0])), original);
+    assert!(
+        run.stderr.contains(&format!(
+            "error: cannot repair `{url}/{}`: its source static/img/2.gif is gone",
+            keys[2]
+        )),
+        "{}",
+        run.dump()
+    );
+    assert!(
+        run.stderr.contains(&format!(
+            "error: cannot repair `{url}/{}`: its source static/img/3.jpg changed since it was uploaded",
+            keys[3]
+        )),
+        "{}",
+        run.dump()
+    );
+    assert!(
+        run.stderr
+            .contains("2 ok, 2 failed after 2 objects repaired"),
+        "{}",
+        run.dump()
+    );
+
+    // Once the author restores the gone file and syncs the changed one, all pass.
+    write(
+        &root.join("static/img/2.gif"),
+        read(&fixtures().join(IMAGES[2])),
+    );
+    let fixed = run_imglift(&root, &["verify", "--repair"], &[]);
+    assert!(
+        fixed.stdout.contains("repaired static/img/2.gif"),
+        "{}",
+        fixed.dump()
+    );
+    run_imglift(&root, &["sync"], &[]).expect_code(0);
+    let clean = run_imglift(&root, &["verify", "--repair"], &[]);
+    assert!(!clean.stdout.contains("repaired"), "{}", clean.dump());
+    // The changed image's old object is still listed by the manifest and still lost.
+    assert!(clean.stderr.contains("cannot repair"), "{}", clean.dump());
+}
