@@ -49,43 +49,10 @@ pub fn repair(
             kind: "cannot_repair",
             message: format!("cannot repair `{}`: {why}", u.url),
         };
-        let inside = !entry.source.is_empty()
-            && Path::new(&entry.source)
-                .components()
-                .all(|c| matches!(c, Component::Normal(_)));
-        let path = config.root.join(&entry.source);
-        if !inside {
-            out.problems.push(cannot(format!(
-                "its recorded source `{}` is not a path inside the site",
-                entry.source
-            )));
-            continue;
+        match source_for(config, entry) {
+            Ok(path) => todo.push((key.clone(), entry.clone(), path, u.url.clone())),
+            Err(why) => out.problems.push(cannot(why)),
         }
-        let bytes = match crate::fs::read_checked(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                out.problems.push(cannot(format!(
-                    "its source {} is gone (restore it, e.g. from git, and run again)",
-                    entry.source
-                )));
-                continue;
-            }
-            Err(e) => {
-                out.problems
-                    .push(cannot(format!("cannot read {}: {e}", entry.source)));
-                continue;
-            }
-        };
-        if blake3::hash(&bytes).to_hex().as_str() != entry.hash
-            || crate::hash::sniff(&bytes).is_none()
-        {
-            out.problems.push(cannot(format!(
-                "its source {} changed since it was uploaded (`imglift sync` uploads the new bytes)",
-                entry.source
-            )));
-            continue;
-        }
-        todo.push((key.clone(), entry.clone(), path, u.url.clone()));
     }
     if todo.is_empty() {
         return Ok(out);
@@ -129,4 +96,41 @@ pub fn repair(
         ));
     }
     Ok(out)
+}
+
+/// The local source of a lost object, if it is still there with the bytes the manifest recorded;
+/// otherwise why it cannot be put back.
+fn source_for(
+    config: &Config,
+    entry: &crate::manifest::Entry,
+) -> Result<std::path::PathBuf, String> {
+    let inside = !entry.source.is_empty()
+        && Path::new(&entry.source)
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)));
+    let path = config.root.join(&entry.source);
+    if !inside {
+        return Err(format!(
+            "its recorded source `{}` is not a path inside the site",
+            entry.source
+        ));
+    }
+    let bytes = match crate::fs::read_checked(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(format!(
+                "its source {} is gone (restore it, e.g. from git, and run again)",
+                entry.source
+            ));
+        }
+        Err(e) => return Err(format!("cannot read {}: {e}", entry.source)),
+    };
+    if blake3::hash(&bytes).to_hex().as_str() != entry.hash || crate::hash::sniff(&bytes).is_none()
+    {
+        return Err(format!(
+            "its source {} changed since it was uploaded (`imglift sync` uploads the new bytes)",
+            entry.source
+        ));
+    }
+    Ok(path)
 }
