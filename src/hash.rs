@@ -662,14 +662,20 @@ mod tests {
         }
     }
 
-    #[test]
-    fn unchanged_file_is_not_read_again() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("a.png");
+    /// `a.png` in `dir`, hashed once into a new cache.
+    fn hashed_png(dir: &Path) -> (PathBuf, Vec<u8>, StatCache, ImageFile) {
+        let path = dir.join("a.png");
         let original = png();
         write(&path, &original, at(1_700_000_000));
         let mut cache = StatCache::default();
         let first = hash1(&path, "a.png", 1 << 20, &mut cache).unwrap();
+        (path, original, cache, first)
+    }
+
+    #[test]
+    fn unchanged_file_is_not_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, original, mut cache, first) = hashed_png(dir.path());
         assert_eq!(first.hash, hex(&original));
         assert_eq!(first.mime, "image/png");
 
@@ -684,11 +690,7 @@ mod tests {
     #[test]
     fn same_size_and_restored_mtime_with_other_bytes_is_read_again() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("a.png");
-        let original = png();
-        write(&path, &original, at(1_700_000_000));
-        let mut cache = StatCache::default();
-        let first = hash1(&path, "a.png", 1 << 20, &mut cache).unwrap();
+        let (path, original, mut cache, first) = hashed_png(dir.path());
 
         // Other bytes, same size, the old mtime set back: the change time (and, for a file
         // replaced by a rename, the inode) still tells them apart.
