@@ -83,23 +83,10 @@ pub fn run(cli: Cli, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) -> Re
                 paths: args.paths,
                 timeout: std::time::Duration::from_secs(args.timeout),
             };
-            let mut report = verify::verify(&config, cwd, &opts)?;
-            if args.repair {
-                let connect = || store::from_config(&config, &|k| std::env::var(k).ok());
-                let _lock = lock::acquire(&config.manifest, &mut |m| {
-                    let _ = writeln!(err, "imglift: {m}");
-                })?;
-                let fixed = repair::repair(&config, &report, &connect)?;
-                // What was put back is verified again, with everything else.
-                if !fixed.objects.is_empty() {
-                    report = verify::verify(&config, cwd, &opts)?;
-                }
-                if let Some(v) = report.verified.as_mut() {
-                    v.repaired = fixed.objects;
-                }
-                report.add(fixed.problems);
-            }
-            (report, args.format)
+            (
+                verify_and_repair(&config, cwd, &opts, args.repair, err)?,
+                args.format,
+            )
         }
         Command::Init(args) => {
             let opts = init::InitOptions {
@@ -118,23 +105,7 @@ pub fn run(cli: Cli, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) -> Re
             return Ok(Exit::Success);
         }
         Command::Man(args) => {
-            let mut cli = Cli::command();
-            // Built, so that each command's page lists the global flags too.
-            cli.build();
-            let page = match &args.command {
-                Some(name) => {
-                    let sub = cli
-                        .find_subcommand(name)
-                        .cloned()
-                        .unwrap_or_else(Cli::command);
-                    sub.display_name(format!("imglift-{name}"))
-                        .bin_name(format!("imglift {name}"))
-                        .version(env!("CARGO_PKG_VERSION"))
-                }
-                None => cli,
-            };
-            // A closed pipe (`imglift man | head`) is not an error worth reporting.
-            let _ = clap_mangen::Man::new(page).render(out);
+            man_page(args.command.as_deref(), out);
             return Ok(Exit::Success);
         }
     };
@@ -142,4 +113,53 @@ pub fn run(cli: Cli, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) -> Re
     // A closed pipe (`imglift check | head`) is not an error worth reporting.
     let _ = report.print(format, out, err);
     Ok(report.exit())
+}
+
+/// `imglift verify`, and with `--repair` the objects put back and everything verified again.
+fn verify_and_repair(
+    config: &Config,
+    cwd: &Path,
+    opts: &verify::VerifyOptions,
+    repair: bool,
+    err: &mut dyn Write,
+) -> Result<report::Report, Error> {
+    let mut report = verify::verify(config, cwd, opts)?;
+    if !repair {
+        return Ok(report);
+    }
+    let connect = || store::from_config(config, &|k| std::env::var(k).ok());
+    let _lock = lock::acquire(&config.manifest, &mut |m| {
+        let _ = writeln!(err, "imglift: {m}");
+    })?;
+    let fixed = repair::repair(config, &report, &connect)?;
+    // What was put back is verified again, with everything else.
+    if !fixed.objects.is_empty() {
+        report = verify::verify(config, cwd, opts)?;
+    }
+    if let Some(v) = report.verified.as_mut() {
+        v.repaired = fixed.objects;
+    }
+    report.add(fixed.problems);
+    Ok(report)
+}
+
+/// The man page of imglift, or of one command (`imglift-sync(1)`), in roff.
+fn man_page(command: Option<&str>, out: &mut dyn Write) {
+    let mut cli = Cli::command();
+    // Built, so that each command's page lists the global flags too.
+    cli.build();
+    let page = match command {
+        Some(name) => {
+            let sub = cli
+                .find_subcommand(name)
+                .cloned()
+                .unwrap_or_else(Cli::command);
+            sub.display_name(format!("imglift-{name}"))
+                .bin_name(format!("imglift {name}"))
+                .version(env!("CARGO_PKG_VERSION"))
+        }
+        None => cli,
+    };
+    // A closed pipe (`imglift man | head`) is not an error worth reporting.
+    let _ = clap_mangen::Man::new(page).render(out);
 }
