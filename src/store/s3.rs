@@ -444,7 +444,7 @@ impl Store for S3Store {
             .put_headers(obj, &digest.0)
             .map_err(|e| StoreError::Failed(format!("PUT `{}`: {e}", obj.key)))?;
         let body = bytes::Bytes::from(bytes);
-        let etag = self.with_retries("PUT", obj.key, || {
+        self.with_retries("PUT", obj.key, || {
             // A presigned URL signs the headers but not the payload (UNSIGNED-PAYLOAD, as
             // browsers and rclone upload to R2): no SHA-256 of every image on either side.
             // Content-MD5 still makes the store check the bytes.
@@ -463,31 +463,48 @@ impl Store for S3Store {
                     // reqwest names the URL in its errors: the presigned one, with its query.
                     .map_err(|e| Failure::from(e.without_url()))?;
                 let status = response.status().as_u16();
-                let etag = response
-                    .headers()
-                    .get(reqwest::header::ETAG)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("")
-                    .trim_matches('"')
-                    .to_ascii_lowercase();
                 if (200..300).contains(&status) {
-                    Ok(etag)
-                } else {
-                    Err(Failure::Status(
-                        status,
-                        response.text().await.unwrap_or_default(),
-                    ))
+                    // An answer that does not confirm the bytes is treated like a transfer
+                    // that broke before its answer: retried, and failed after the last attempt.
+                    return match put_unconfirmed(response.headers(), &md5_hex) {
+                        None => Ok(()),
+                        Some(why) => Err(Failure::Transport {
+                            connect: false,
+                            message: why,
+                        }),
+                    };
                 }
+                Err(Failure::Status(
+                    status,
+                    response.text().await.unwrap_or_default(),
+                ))
             })
         })?;
-        // The ETag of a single PUT is the MD5 of the bytes the store kept.
-        if !etag.is_empty() && etag != md5_hex {
-            return Err(StoreError::Failed(format!(
-                "PUT `{}`: the store's ETag {etag} does not match the MD5 {md5_hex} of the file",
-                obj.key
-            )));
-        }
         Ok(())
+    }
+}
+
+/// Why the answer to a single PUT does not confirm the object, or `None` when it does: its ETag
+/// must be the MD5 hex of the bytes sent (R2 and S3 answer that). A missing ETag or another one
+/// is no confirmation. AWS documents one exception: an object encrypted with SSE-KMS or SSE-C
+/// gets an ETag that is not its MD5; there the store's check of the PUT's Content-MD5 (passed,
+/// since the answer is a 2xx) is the confirmation.
+fn put_unconfirmed(headers: &reqwest::header::HeaderMap, md5_hex: &str) -> Option<String> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let kms = header("x-amz-server-side-encryption").is_some_and(|v| v.starts_with("aws:kms"));
+    if kms || header("x-amz-server-side-encryption-customer-algorithm").is_some() {
+        return None;
+    }
+    match header("etag").map(|v| v.trim().trim_matches('"')) {
+        Some(etag) if etag.eq_ignore_ascii_case(md5_hex) => None,
+        None | Some("") => Some(format!(
+            "the store answered without an ETag, so the upload is not confirmed (expected the \
+             MD5 {md5_hex} of the bytes sent)"
+        )),
+        Some(etag) => Some(format!(
+            "the store answered with ETag {etag}, not the MD5 {md5_hex} of the bytes sent, so \
+             the upload is not confirmed"
+        )),
     }
 }
 
@@ -592,6 +609,51 @@ mod tests {
         assert_eq!(redact(url, &[]), "PUT https://s3.example.com/b/k.png?… (x)");
         assert_eq!(redact("see http://h/p#frag", &[]), "see http://h/p?…");
         assert_eq!(redact("httpx and http:", &[]), "httpx and http:");
+    }
+
+    #[test]
+    fn only_the_md5_as_etag_confirms_a_put_unless_the_object_is_kms_or_customer_encrypted() {
+        use reqwest::header::{HeaderMap, HeaderValue};
+        let md5 = "9e107d9d372bb6826bd81d3542a419d6";
+        let answer = |pairs: &[(&'static str, &'static str)]| {
+            let mut h = HeaderMap::new();
+            for (k, v) in pairs {
+                h.insert(*k, HeaderValue::from_static(v));
+            }
+            put_unconfirmed(&h, md5)
+        };
+        assert_eq!(
+            answer(&[("etag", "\"9e107d9d372bb6826bd81d3542a419d6\"")]),
+            None
+        );
+        assert_eq!(
+            answer(&[("etag", "9E107D9D372BB6826BD81D3542A419D6")]),
+            None
+        );
+        let other = answer(&[("etag", "\"d41d8cd98f00b204e9800998ecf8427e\"")]).unwrap();
+        assert!(
+            other.contains("ETag d41d8cd98f00b204e9800998ecf8427e, not the MD5 9e10"),
+            "{other}"
+        );
+        let weak = answer(&[("etag", "W/\"9e107d9d372bb6826bd81d3542a419d6\"")]);
+        assert!(weak.is_some());
+        for none in [answer(&[]), answer(&[("etag", "\"\"")])] {
+            assert!(none.unwrap().contains("without an ETag"));
+        }
+        // SSE-KMS and SSE-C objects: the ETag is not the MD5 (AWS documents it).
+        let kms = ("x-amz-server-side-encryption", "aws:kms");
+        assert_eq!(
+            answer(&[kms, ("etag", "\"d41d8cd98f00b204e9800998ecf8427e\"")]),
+            None
+        );
+        let sse_c = ("x-amz-server-side-encryption-customer-algorithm", "AES256");
+        assert_eq!(
+            answer(&[sse_c, ("etag", "\"d41d8cd98f00b204e9800998ecf8427e\"")]),
+            None
+        );
+        // SSE-S3 (AES256, S3's default) keeps the MD5 as ETag.
+        let s3 = ("x-amz-server-side-encryption", "AES256");
+        assert!(answer(&[s3, ("etag", "\"d41d8cd98f00b204e9800998ecf8427e\"")]).is_some());
     }
 
     #[test]

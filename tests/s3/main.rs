@@ -4,6 +4,7 @@
 //! `imglift.yaml` that points at it, and runs the real `imglift` binary.
 
 mod attack;
+mod faults;
 mod r2;
 mod repair;
 mod server;
@@ -321,57 +322,6 @@ fn missing_credentials_are_a_configuration_error_only_when_something_must_be_sen
     let known = site.run(&["sync", "--out", &out_arg]);
     known.expect_code(0);
     assert_eq!(requests(), sent);
-}
-
-#[test]
-fn flaky_server_still_ends_with_every_reference_stored() {
-    let s3 = start();
-    let site = Site::demo(&s3, "");
-    // A share of all requests fails with 500 and 503, and some connections drop mid-request.
-    s3.stats
-        .fail_every(3, Some(hyper::Method::PUT), Fault::Status(503));
-    s3.stats
-        .fail_next(2, Some(hyper::Method::HEAD), Fault::Status(500));
-    s3.stats.fail_next(2, Some(hyper::Method::PUT), Fault::Drop);
-    let out = site.sync(&["-j", "4"]);
-    out.expect_code(0);
-    let faults = s3.stats.seen().iter().filter(|s| s.fault.is_some()).count();
-    assert!(faults >= 4, "only {faults} faults were injected");
-    for (page, text) in site.pages() {
-        for key in keys_in(&text) {
-            let stored = std::fs::read(s3.object_path(BUCKET, &key))
-                .unwrap_or_else(|_| panic!("{page} points at {key}, which is not stored"));
-            let (hash, _) = &site.manifest()[&key];
-            assert_eq!(blake3::hash(&stored).to_hex().as_str(), hash);
-        }
-    }
-}
-
-#[test]
-fn an_object_that_keeps_failing_stays_local_is_reported_and_the_next_run_finishes() {
-    let s3 = start();
-    let site = Site::demo(&s3, "");
-    s3.stats.fail_key("hero.jpg", Fault::Status(500));
-    let out = site.sync(&["-j", "4"]);
-    out.expect_code(3);
-    let err = &out.stderr;
-    assert!(
-        err.contains("static/images/hero.jpg") && err.contains("HTTP 500"),
-        "{err}"
-    );
-    let pages = site.pages();
-    let hello = &pages["content/posts/hello-world.md"];
-    assert!(hello.contains("image: /images/hero.jpg"), "{hello}");
-    // The other images of the same page were lifted.
-    assert!(!hello.contains("(/images/avatar.png)"), "{hello}");
-    assert_eq!(site.manifest().len(), 6);
-    assert!(!site.manifest().keys().any(|k| k.ends_with("hero.jpg")));
-
-    s3.stats.clear_faults();
-    let again = site.sync(&[]);
-    again.expect_code(0);
-    assert!(!site.pages()["content/posts/hello-world.md"].contains("/images/hero.jpg"));
-    assert_eq!(site.manifest().len(), 7);
 }
 
 #[test]

@@ -2,10 +2,12 @@
 //! A real S3 server for tests: s3s-fs over a temp folder, SigV4 signatures checked by s3s's
 //! SimpleAuth, served by hyper on 127.0.0.1 (random port) from its own thread and tokio runtime.
 //!
-//! In front of s3s sits a thin wrapper that counts requests and connections, records request
-//! headers, and injects faults (an HTTP status, a dropped connection, or a delay) so tests can
-//! play a flaky network. The S3 protocol itself is never imitated: every request that is not
-//! faulted is answered by s3s.
+//! In front of s3s sits a thin wrapper that counts requests, accepted TCP connections and the
+//! most requests in flight at once, records request headers, and injects faults (an HTTP status,
+//! a dropped connection, a request never answered, an answer with another ETag or none, a delay)
+//! so tests can play a flaky network. The S3 protocol itself is never imitated: every request
+//! that is not faulted is answered by s3s (an ETag fault changes only the answer's ETag header of
+//! a request s3s served).
 //!
 //! [`TestS3::start_r2`] adds a strictness layer where Cloudflare R2 differs from s3s: a request
 //! with `x-amz-acl`, an `x-amz-checksum-*` header or an `aws-chunked` body is answered with
@@ -33,6 +35,12 @@ pub enum Fault {
     /// Return an error from the hyper service: hyper closes the TCP connection
     /// without sending any response (client sees "connection closed before message completed").
     Drop,
+    /// Never answer: the request is held until the client gives up (its timeout) or the server
+    /// stops.
+    Hang,
+    /// Serve the request (s3s stores the object), then answer with this ETag instead of the
+    /// real one; `""` sends no ETag header at all.
+    Etag(&'static str),
 }
 
 #[derive(Default)]
@@ -42,8 +50,8 @@ struct FaultPlan {
     /// Fail every n-th matching request (1-based count of matching requests).
     every: Option<(Option<hyper::Method>, usize, Fault)>,
     every_seen: usize,
-    /// Fail every request whose URI contains this text.
-    key: Option<(String, Fault)>,
+    /// Fail every matching request whose URI contains this text.
+    key: Option<(Option<hyper::Method>, String, Fault)>,
 }
 
 /// A request as seen by the wrapper (before s3s handles it).
@@ -69,6 +77,29 @@ pub struct Stats {
     delay_ms: AtomicUsize,
     /// Behave like R2 where s3s is more lenient (see the module comment).
     r2: std::sync::atomic::AtomicBool,
+    /// Requests being handled now, and the most there ever were at once.
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+    /// Hold each request until this many are in flight, for at most `gather_ms` (0: no hold).
+    gather_n: AtomicUsize,
+    gather_ms: AtomicUsize,
+}
+
+/// Counts a request in flight while it lives.
+struct InFlight(Arc<Stats>);
+
+impl InFlight {
+    fn new(st: Arc<Stats>) -> InFlight {
+        let now = st.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        st.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight(st)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Stats {
@@ -84,11 +115,33 @@ impl Stats {
     pub fn connections(&self) -> usize {
         self.connections.load(Ordering::SeqCst)
     }
+    /// The most requests that were ever being handled at the same moment.
+    pub fn max_in_flight(&self) -> usize {
+        self.max_in_flight.load(Ordering::SeqCst)
+    }
+    /// Hold each request until `n` requests are in flight at once, or `max_ms` passed: a client
+    /// that really sends requests side by side is released at once, a serial one is only slowed.
+    pub fn gather(&self, n: usize, max_ms: usize) {
+        self.gather_ms.store(max_ms, Ordering::SeqCst);
+        self.gather_n.store(n, Ordering::SeqCst);
+    }
+    /// The requests the server saw with this method whose (decoded) URI contains `text`.
+    pub fn attempts(&self, method: &str, text: &str) -> usize {
+        self.seen()
+            .iter()
+            .filter(|s| s.method == method && percent_decode(&s.uri).contains(text))
+            .count()
+    }
+    /// How many of the requests the server saw were answered with an injected fault.
+    pub fn faulted(&self) -> usize {
+        self.seen().iter().filter(|s| s.fault.is_some()).count()
+    }
     pub fn reset(&self) {
         self.by_method.lock().unwrap().clear();
         self.seen.lock().unwrap().clear();
         self.connections.store(0, Ordering::SeqCst);
         self.requests.store(0, Ordering::SeqCst);
+        self.max_in_flight.store(0, Ordering::SeqCst);
     }
     /// Inject `fault` into the next `n` requests whose method matches (None = any method).
     pub fn fail_next(&self, n: usize, method: Option<hyper::Method>, fault: Fault) {
@@ -105,7 +158,11 @@ impl Stats {
     }
     /// Fail every request whose URI contains `text` (e.g. one object's key).
     pub fn fail_key(&self, text: &str, fault: Fault) {
-        self.faults.lock().unwrap().key = Some((text.to_string(), fault));
+        self.faults.lock().unwrap().key = Some((None, text.to_string(), fault));
+    }
+    /// Fail every request with this method whose URI contains `text`.
+    pub fn fail_key_on(&self, method: hyper::Method, text: &str, fault: Fault) {
+        self.faults.lock().unwrap().key = Some((Some(method), text.to_string(), fault));
     }
     /// Hold every request this long before answering (to catch a client mid-run).
     pub fn delay(&self, ms: usize) {
@@ -116,8 +173,8 @@ impl Stats {
     }
     fn pick_fault(&self, method: &hyper::Method, uri: &str) -> Option<Fault> {
         let mut p = self.faults.lock().unwrap();
-        if let Some((text, fault)) = &p.key {
-            if uri.contains(text.as_str()) {
+        if let Some((m, text, fault)) = &p.key {
+            if uri.contains(text.as_str()) && m.as_ref().is_none_or(|m| m == method) {
                 return Some(*fault);
             }
         }
@@ -258,6 +315,7 @@ async fn handle(
     conn: usize,
     req: Request<Incoming>,
 ) -> Result<Resp, Box<dyn std::error::Error + Send + Sync>> {
+    let _in_flight = InFlight::new(st.clone());
     let method = req.method().clone();
     st.requests.fetch_add(1, Ordering::SeqCst);
     *st.by_method
@@ -270,6 +328,17 @@ async fn handle(
     let delay = st.delay_ms.load(Ordering::SeqCst);
     if delay > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(delay as u64)).await;
+    }
+    let (gather_n, gather_ms) = (
+        st.gather_n.load(Ordering::SeqCst),
+        st.gather_ms.load(Ordering::SeqCst),
+    );
+    let until = std::time::Instant::now() + std::time::Duration::from_millis(gather_ms as u64);
+    while gather_n > 1
+        && st.in_flight.load(Ordering::SeqCst) < gather_n
+        && std::time::Instant::now() < until
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
     }
     st.seen.lock().unwrap().push(Seen {
         method: method.to_string(),
@@ -295,6 +364,19 @@ async fn handle(
     let req = if r2 { plus_is_literal(req)? } else { req };
     match fault {
         Some(Fault::Drop) => Err("injected connection drop".into()),
+        Some(Fault::Hang) => {
+            let _ = req.into_body().collect().await;
+            std::future::pending().await
+        }
+        Some(Fault::Etag(etag)) => {
+            let mut resp = s3.call(req.map(s3s::Body::from)).await?;
+            let headers = resp.headers_mut();
+            headers.remove("etag");
+            if !etag.is_empty() {
+                headers.insert("etag", hyper::header::HeaderValue::from_static(etag));
+            }
+            Ok(resp)
+        }
         Some(Fault::Status(code)) => {
             // Drain the request body so keep-alive is still possible after the error reply.
             let _ = req.into_body().collect().await;
