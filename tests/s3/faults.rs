@@ -506,3 +506,25 @@ fn uploads_overlap_up_to_j_and_reuse_at_most_2j_connections() {
         assert_eq!(site.manifest().len(), 47);
     }
 }
+
+#[test]
+fn heads_and_puts_reuse_their_connections() {
+    for j in [1, 4] {
+        let s3 = start();
+        let site = Site::demo(&s3, "");
+        let out = site.sync(&["-j", &j.to_string()]);
+        out.expect_code(0);
+        // Seven new objects: a HEAD (absent) and a PUT each.
+        assert_eq!(requests(&s3), counts(&[("HEAD", 7), ("PUT", 7)]), "-j {j}");
+        let most = s3.stats.max_in_flight();
+        let connections = s3.stats.connections();
+        eprintln!("-j {j}: at most {most} requests in flight, {connections} connections");
+        assert!((1..=j).contains(&most), "-j {j}: {most} in flight");
+        // HEADs go through the S3 client's pool, PUTs through imglift's: each may hold up to
+        // 2 × -j (see the test above), never one connection per request.
+        assert!(
+            (2..=4 * j).contains(&connections),
+            "-j {j}: {connections} connections"
+        );
+    }
+}
