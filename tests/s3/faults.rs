@@ -280,34 +280,56 @@ fn a_request_with_no_answer_times_out_after_60_seconds_and_is_sent_again() {
 }
 
 #[test]
-fn a_refused_credential_stops_every_upload_at_once_without_a_retry() {
-    for status in [401, 403] {
+fn a_refused_credential_on_a_head_or_put_stops_every_upload_at_once_without_a_retry() {
+    // (method refused, status, requests sent, what the message says the store answered)
+    let cases = [
+        (
+            Method::PUT,
+            401,
+            [("HEAD", 1), ("PUT", 1)],
+            "HTTP 401 InjectedFault",
+        ),
+        (
+            Method::PUT,
+            403,
+            [("HEAD", 1), ("PUT", 1)],
+            "HTTP 403 InjectedFault",
+        ),
+        // A HEAD's answer has no body, so no error code.
+        (Method::HEAD, 401, [("HEAD", 1), ("PUT", 0)], "HTTP 401"),
+        (Method::HEAD, 403, [("HEAD", 1), ("PUT", 0)], "HTTP 403"),
+    ];
+    for (method, status, sent, answer) in cases {
         let s3 = start();
         let site = Site::demo(&s3, "");
         let before = site.pages();
         s3.stats
-            .fail_next(1, Some(Method::PUT), Fault::Status(status));
+            .fail_next(1, Some(method.clone()), Fault::Status(status));
         let out = site.sync(&["-j", "1"]);
         out.expect_code(3);
-        // One HEAD (absent), the refused PUT, and nothing after it.
-        assert_eq!(
-            requests(&s3),
-            counts(&[("HEAD", 1), ("PUT", 1)]),
-            "{status}"
-        );
+        // The refused request is the last one: no retry, no other object.
+        let sent: Vec<(&str, usize)> = sent.into_iter().filter(|(_, n)| *n > 0).collect();
+        assert_eq!(requests(&s3), counts(&sent), "{method} {status}");
         assert!(retry_notes(&out).is_empty(), "{}", out.stderr);
-        let put = &super::puts(&s3)[0];
+        let refused = s3.stats.seen().pop().unwrap();
+        assert_eq!(refused.fault, Some(Fault::Status(status)));
         let key = crate::support::percent_decode_lossy(
-            put.uri
+            refused
+                .uri
                 .split('?')
                 .next()
                 .unwrap()
                 .trim_start_matches(&format!("/{BUCKET}/")),
         );
+        let op = if method == Method::PUT {
+            "PUT"
+        } else {
+            "HEAD (is it already stored?)"
+        };
         let refusal = format!(
-            "PUT `{key}` in bucket `{BUCKET}` at {}: HTTP {status} InjectedFault: the store \
-             refused these credentials; check IMGLIFT_ACCESS_KEY_ID / IMGLIFT_SECRET_ACCESS_KEY \
-             and that the token may read and write this bucket",
+            "{op} `{key}` in bucket `{BUCKET}` at {}: {answer}: the store refused these \
+             credentials; check IMGLIFT_ACCESS_KEY_ID / IMGLIFT_SECRET_ACCESS_KEY and that the \
+             token may read and write this bucket",
             s3.endpoint
         );
         let source = REFERENCES
@@ -339,7 +361,7 @@ fn a_refused_credential_stops_every_upload_at_once_without_a_retry() {
             })
             .count();
         assert_eq!(not_sent, 6, "{}", out.stderr);
-        assert_eq!(site.pages(), before, "{status}");
+        assert_eq!(site.pages(), before, "{method} {status}");
         assert!(site.manifest().is_empty());
     }
 }
