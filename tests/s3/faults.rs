@@ -92,6 +92,12 @@ fn expected_pages(
     pages
 }
 
+/// The object key a request was for (path-style: `/BUCKET/KEY?query`).
+fn key_of_request(request: &crate::server::Seen, bucket: &str) -> String {
+    let path = request.uri.split('?').next().unwrap();
+    crate::support::percent_decode_lossy(path.trim_start_matches(&format!("/{bucket}/")))
+}
+
 /// The retry notes on stderr (`imglift: PUT `KEY`: WHY; retrying (attempt N of 6)`).
 fn retry_notes(out: &Run) -> Vec<&str> {
     out.stderr
@@ -261,13 +267,7 @@ fn a_request_with_no_answer_times_out_after_60_seconds_and_is_sent_again() {
         .unwrap();
     let notes = retry_notes(&out);
     assert_eq!(notes.len(), 1, "{}", out.stderr);
-    let key = crate::support::percent_decode_lossy(
-        hung.uri
-            .split('?')
-            .next()
-            .unwrap()
-            .trim_start_matches(&format!("/{BUCKET}/")),
-    );
+    let key = key_of_request(&hung, BUCKET);
     assert!(
         notes[0].starts_with(&format!("imglift: PUT `{key}`: "))
             && notes[0].contains("timed out")
@@ -313,14 +313,7 @@ fn a_refused_credential_on_a_head_or_put_stops_every_upload_at_once_without_a_re
         assert!(retry_notes(&out).is_empty(), "{}", out.stderr);
         let refused = s3.stats.seen().pop().unwrap();
         assert_eq!(refused.fault, Some(Fault::Status(status)));
-        let key = crate::support::percent_decode_lossy(
-            refused
-                .uri
-                .split('?')
-                .next()
-                .unwrap()
-                .trim_start_matches(&format!("/{BUCKET}/")),
-        );
+        let key = key_of_request(&refused, BUCKET);
         let op = if method == Method::PUT {
             "PUT"
         } else {
@@ -379,18 +372,33 @@ fn a_missing_bucket_names_the_bucket_and_endpoint_and_rewrites_nothing() {
     out.expect_code(3);
     // The HEAD of a missing bucket's object is a bodiless 404 (absent); the PUT says why.
     assert_eq!(requests(&s3), counts(&[("HEAD", 1), ("PUT", 1)]));
-    let message = format!(
-        "in bucket `no-such-bucket` at {}: the bucket does not exist; check `bucket:`. An R2 \
-         bucket created in the EU or FedRAMP jurisdiction lives at another endpoint: add \
-         `jurisdiction: eu` (or `fedramp`) beside `account_id:` in target.s3",
-        s3.endpoint
+    let put = &super::puts(&s3)[0];
+    let key = key_of_request(put, "no-such-bucket");
+    let source = REFERENCES
+        .iter()
+        .map(|r| r.3)
+        .find(|source| key_of(&site, source) == key)
+        .unwrap();
+    let at = format!("bucket `no-such-bucket` at {}", s3.endpoint);
+    let why = format!(
+        "PUT `{key}` in {at}: the bucket does not exist; check `bucket:`. An R2 bucket created \
+         in the EU or FedRAMP jurisdiction lives at another endpoint: add `jurisdiction: eu` (or \
+         `fedramp`) beside `account_id:` in target.s3"
     );
-    let first = out
+    assert_eq!(
+        line_with(&out, &format!("as `{key}` failed: PUT")),
+        format!("{source}:1:1: error: upload to {at} as `{key}` failed: {why}; its references stay local")
+    );
+    let not_sent = out
         .stderr
         .lines()
-        .filter(|l| l.contains(&message) && !l.contains("not sent"))
+        .filter(|l| {
+            l.ends_with(&format!(
+                "failed: not sent: {why}; its references stay local"
+            ))
+        })
         .count();
-    assert_eq!(first, 1, "{}", out.stderr);
+    assert_eq!(not_sent, 6, "{}", out.stderr);
     assert!(retry_notes(&out).is_empty(), "{}", out.stderr);
     assert_eq!(site.pages(), before);
     assert!(site.manifest().is_empty());
