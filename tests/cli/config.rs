@@ -268,9 +268,24 @@ fn zero_concurrency_is_exit_2() {
 #[test]
 fn unknown_subcommand_or_flag_is_exit_2() {
     let site = site_with_config("public_url: https://img.example.com\ntarget: {dir: store}\n");
-    site.run(&["lift"]).expect_code(2);
-    site.run(&["sync", "--frobnicate"]).expect_code(2);
-    site.run(&["sync", "--format", "yaml"]).expect_code(2);
+    let before = site.snapshot(".");
+    for (args, says) in [
+        (&["lift"][..], "error: unrecognized subcommand 'lift'\n"),
+        (
+            &["sync", "--frobnicate"],
+            "error: unexpected argument '--frobnicate' found\n",
+        ),
+        (
+            &["sync", "--format", "yaml"],
+            "error: invalid value 'yaml' for '--format <FORMAT>'\n  [possible values: human, json]\n",
+        ),
+    ] {
+        let run = site.run(args);
+        run.expect_code(2);
+        assert!(run.stderr.starts_with(says), "{}", run.dump());
+        assert!(run.stdout.is_empty(), "{}", run.dump());
+    }
+    assert_same_tree(&before, &site.snapshot("."), true, "usage errors");
 }
 
 #[test]
