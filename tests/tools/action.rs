@@ -176,7 +176,6 @@ fn bash() -> PathBuf {
 
 /// The runner after the action's install step ran once, for real.
 struct Installed {
-    _tmp: tempfile::TempDir,
     runner_temp: PathBuf,
     path: Vec<PathBuf>,
 }
@@ -184,9 +183,14 @@ struct Installed {
 fn installed() -> &'static Installed {
     static INSTALLED: OnceLock<Installed> = OnceLock::new();
     INSTALLED.get_or_init(|| {
-        let tmp = tempfile::tempdir().unwrap();
-        let mut runner = Runner::new(&tmp.path().join("runner-temp"));
-        let workspace = tmp.path().join("workspace");
+        // Under target/, emptied first: a static is never dropped, so a temporary folder holding
+        // the installed binary would be left behind by every run.
+        let base = repo().join("target/action-runner");
+        if base.exists() {
+            std::fs::remove_dir_all(&base).unwrap();
+        }
+        let mut runner = Runner::new(&base.join("runner-temp"));
+        let workspace = base.join("workspace");
         std::fs::create_dir_all(&workspace).unwrap();
         let install = &action().steps[0];
         assert_eq!(install["name"].as_str(), Some("Install imglift"));
@@ -212,7 +216,6 @@ fn installed() -> &'static Installed {
         Installed {
             runner_temp: runner.temp.clone(),
             path: runner.path,
-            _tmp: tmp,
         }
     })
 }

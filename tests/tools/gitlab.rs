@@ -7,7 +7,8 @@
 //!
 //! `cargo install --locked --git https://github.com/OWNER/imglift --tag v0.1.0` runs as written:
 //! git (cargo fetches with the git command line) is told by `url.<base>.insteadOf` to fetch that
-//! URL from a local repository holding this working tree, tagged with the README's tag. The
+//! URL from a local repository holding this working tree, tagged with the README's tag (cargo
+//! keeps its clone of that URL in `$CARGO_HOME/git`, as for any git install). The
 //! line `apt-get update && apt-get install -y hugo` is not run (the test does not install
 //! system packages): it is checked as written, and `hugo` must already be installed.
 
