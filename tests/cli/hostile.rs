@@ -141,7 +141,12 @@ fn dotdot_escape_to_an_existing_image_outside_the_root_is_refused() {
 fn dotdot_escape_from_a_site_absolute_path_is_refused() {
     let site = site("");
     let page = "![x](/../../outside.png)\n";
-    sync_escape_refused(&site, page, &["content/bad.md:1:6"], "outside.png");
+    sync_escape_refused(
+        &site,
+        page,
+        &["content/bad.md:1:6"],
+        "error: image `/../../outside.png` refused: `/../../outside.png` leaves the site root; not uploaded",
+    );
 }
 
 #[test]
@@ -170,20 +175,31 @@ fn absolute_filesystem_paths_are_not_uploaded() {
     let run = sync_escape_refused(
         &site,
         &page,
-        &[
-            "content/bad.md:1:6",
-            "content/bad.md:3:6",
-            "content/bad.md:5:6",
-        ],
-        "error",
+        &["content/bad.md:1:6", "content/bad.md:3:6"],
+        "error: image `/",
     );
+    let not_found = |pos: &str, dest: &str| {
+        let rel = dest.trim_start_matches('/');
+        assert!(
+            run.stderr_line(pos).starts_with(&format!(
+                "{pos}: error: image `{dest}` not found (looked for static/{rel}, content/{rel}, {rel})"
+            )),
+            "{}",
+            run.dump()
+        );
+    };
+    not_found("content/bad.md:1:6", &outside.display().to_string());
+    not_found("content/bad.md:3:6", "/etc/passwd");
     if let Ok(passwd) = std::fs::read("/etc/passwd") {
         assert!(snapshot(&site.path("store"))
             .values()
             .all(|f| f.bytes != passwd));
     }
     assert!(
-        run.stderr_line("content/bad.md:5:6").contains("refused"),
+        run.stderr_line("content/bad.md:5:6").ends_with(&format!(
+            "error: image `file://{}` refused: file: URLs point outside the site; use a path relative to the page; not uploaded",
+            outside.display()
+        )),
         "{}",
         run.dump()
     );

@@ -59,6 +59,16 @@ fn other_sites_read_it_as_code_without_a_word() {
     let run = site.run(&["check"]);
     run.expect_code(0);
     assert!(!run.stderr.contains("indented inside"), "{}", run.dump());
+    // Not a word about any position: no diagnostic at all, only the summary.
+    assert!(run.stdout.is_empty(), "{}", run.dump());
+    assert_eq!(
+        Run::positions(&run.stderr),
+        Vec::<String>::new(),
+        "{}",
+        run.dump()
+    );
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.dump());
+    assert!(run.stderr.starts_with("imglift check: "), "{}", run.dump());
 }
 
 #[test]
@@ -72,4 +82,14 @@ fn an_indented_img_after_a_closed_element_is_code_for_kramdown_too() {
     let run = site.run(&["check"]);
     run.expect_code(0);
     assert!(!run.stderr.contains("indented inside"), "{}", run.dump());
+    // Not a word about any position: no diagnostic at all, only the summary.
+    assert!(run.stdout.is_empty(), "{}", run.dump());
+    assert_eq!(
+        Run::positions(&run.stderr),
+        Vec::<String>::new(),
+        "{}",
+        run.dump()
+    );
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.dump());
+    assert!(run.stderr.starts_with("imglift check: "), "{}", run.dump());
 }

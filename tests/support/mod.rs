@@ -62,3 +62,29 @@ pub fn manifest_entries(text: &str) -> Vec<Vec<String>> {
         .map(|l| l.split('\t').map(str::to_string).collect())
         .collect()
 }
+
+/// A manifest's text with each entry's upload date (its last field) replaced by `YYYY-MM-DD`,
+/// after checking it is one: for comparing manifests written by different runs, which may fall
+/// on different days (a run across midnight).
+#[track_caller]
+pub fn manifest_without_dates(text: &str) -> String {
+    text.lines()
+        .map(|l| {
+            if l.is_empty() || l.starts_with('#') {
+                return format!("{l}\n");
+            }
+            let (rest, date) = l.rsplit_once('\t').expect("an entry line has fields");
+            let b = date.as_bytes();
+            assert!(
+                b.len() == 10
+                    && b[4] == b'-'
+                    && b[7] == b'-'
+                    && b.iter()
+                        .enumerate()
+                        .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit()),
+                "upload date `{date}` in `{l}`"
+            );
+            format!("{rest}\tYYYY-MM-DD\n")
+        })
+        .collect()
+}

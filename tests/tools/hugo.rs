@@ -6,6 +6,15 @@ use std::time::Instant;
 
 use crate::support::*;
 
+/// Pictures of the Hugo fixture's build (every `<img>`, `srcset` URL and og:image of its 6 pages)
+/// that come from the public URL after the recipe: those of the 26 references rewritten in the
+/// pages, the front-matter covers shown again as og:image and as home-page thumbnails.
+pub(crate) const LIFTED: usize = 39;
+/// Pictures left pointing at the site's two broken references.
+pub(crate) const BROKEN: usize = 2;
+/// HTML pages Hugo generates for the fixture (posts, lists, taxonomies, 404).
+const PAGES: usize = 6;
+
 #[test]
 fn hugo_build_from_the_out_tree_shows_every_picture_from_the_public_url() {
     require("hugo");
@@ -42,6 +51,12 @@ fn hugo_build_from_the_out_tree_shows_every_picture_from_the_public_url() {
             "the broken reference at {pos} is a warning\n{printed}"
         );
     }
+    assert!(
+        printed.contains(
+            "imglift sync: 5 pages, 26 references rewritten in 4 pages; 20 images: 20 uploaded"
+        ),
+        "{printed}"
+    );
     let new_out = site.join("public");
     eprintln!("hugo: two builds and a sync in {:.2?}", started.elapsed());
 
@@ -60,11 +75,9 @@ fn hugo_build_from_the_out_tree_shows_every_picture_from_the_public_url() {
         ["/img/Photo.JPG", "/img/chart-2019.png"],
         "only the fixture's two broken references may stay local"
     );
-    // 26 references in the pages, plus covers repeated in lists and og:image tags.
-    assert!(
-        lifted >= 26,
-        "only {lifted} pictures moved to the public URL"
-    );
+    assert_eq!(broken.len(), BROKEN, "{broken:?}");
+    assert_eq!(lifted, LIFTED, "pictures moved to the public URL");
+    assert_no_imglift_files(&new_out);
 
     // The front-matter covers: page-bundle resource (trip), static path (hello) and the
     // og:image of each, all from the image domain now.
@@ -91,8 +104,11 @@ fn hugo_build_from_the_out_tree_shows_every_picture_from_the_public_url() {
     }
     // The home page's thumbnails come from the same covers.
     let home = &after["index.html"];
-    assert!(
-        home.iter().filter(|u| u.starts_with(PUBLIC_URL)).count() >= 4,
+    assert_eq!(
+        home.iter().filter(|u| u.starts_with(PUBLIC_URL)).count(),
+        4,
         "home page thumbnails: {home:?}"
     );
+    assert_eq!(home.len(), 4, "home page thumbnails: {home:?}");
+    assert_eq!(after.len(), PAGES, "pages: {:?}", after.keys());
 }

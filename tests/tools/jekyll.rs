@@ -49,6 +49,12 @@ fn jekyll_build_from_the_out_tree_shows_every_picture_from_the_public_url() {
             "_build/{f} missing\n{printed}"
         );
     }
+    assert!(
+        printed.contains(
+            "imglift sync: 2 pages, 5 references rewritten in 2 pages; 5 images: 5 uploaded"
+        ),
+        "{printed}"
+    );
     assert!(!site.join("_build/imglift.yaml").exists());
     let new_out = site.join("_site");
     eprintln!("jekyll: two builds and a sync in {:.2?}", started.elapsed());
@@ -67,10 +73,8 @@ fn jekyll_build_from_the_out_tree_shows_every_picture_from_the_public_url() {
         "only the fixture's broken reference may stay local"
     );
     // a, b, c, d, the cover on its post, its og:image, and the home page thumbnail.
-    assert!(
-        lifted >= 7,
-        "only {lifted} pictures moved to the public URL"
-    );
+    assert_eq!(lifted, 7, "pictures moved to the public URL");
+    assert_no_imglift_files(&new_out);
 
     let post = read_string(&new_out.join("2024/01/02/first/index.html"));
     assert!(
@@ -90,4 +94,28 @@ fn jekyll_build_from_the_out_tree_shows_every_picture_from_the_public_url() {
     let home = site_images(&new_out)["index.html"].clone();
     assert_eq!(home.len(), 1);
     assert!(home[0].starts_with(PUBLIC_URL), "home thumbnail {home:?}");
+
+    // In place (the pre-commit hook's way): the site root now holds imglift.yaml, imglift.lock
+    // and .imglift-cache, and a plain `jekyll build` there publishes none of them (the first two
+    // are listed under `exclude:` in _config.yml, as the README says to).
+    let in_place = run_imglift(&orig, &["sync"], &[]);
+    in_place.expect_code(0);
+    for own in ["imglift.yaml", "imglift.lock", ".imglift-cache"] {
+        assert!(orig.join(own).exists(), "{own} after an in-place sync");
+    }
+    let in_place_out = orig.join("_site");
+    run_ok(
+        require("jekyll")
+            .current_dir(&orig)
+            .args(["build", "--quiet"]),
+        "jekyll build (in place, after imglift sync)",
+    );
+    assert_no_imglift_files(&in_place_out);
+    let (lifted, broken) = compare_builds(
+        &orig_out,
+        &in_place_out,
+        &orig.join(".imglift-store"),
+        &address,
+    );
+    assert_eq!((lifted, broken.len()), (7, 1), "{broken:?}");
 }

@@ -9,10 +9,16 @@
 
 mod support;
 
+// The S3 server of the s3 tests (s3s over a folder), for the action's credential inputs.
+#[path = "../s3/server.rs"]
+mod s3server;
+
 mod action;
+mod gitlab;
 mod hugo;
 mod init;
 mod jekyll;
+mod mdbook;
 mod precommit;
 mod shell;
 mod verify;

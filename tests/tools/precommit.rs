@@ -15,9 +15,9 @@ use std::time::Instant;
 
 use crate::support::*;
 
-struct HookRepo {
+pub(crate) struct HookRepo {
     _tmp: tempfile::TempDir,
-    path: PathBuf,
+    pub(crate) path: PathBuf,
     rev: String,
     /// Shared by the tests, so that pre-commit builds the hook environment once.
     pre_commit_home: PathBuf,
@@ -37,7 +37,8 @@ fn git(dir: &Path) -> Command {
     c
 }
 
-fn hook_repo() -> &'static HookRepo {
+/// A git repository holding this working tree, made once for all the tests (gitlab.rs clones it).
+pub(crate) fn hook_repo() -> &'static HookRepo {
     static REPO: OnceLock<HookRepo> = OnceLock::new();
     REPO.get_or_init(|| {
         let tmp = tempfile::tempdir().unwrap();
@@ -179,11 +180,16 @@ fn precommit_check_hook_blocks_a_staged_page_with_a_local_image() {
         "git add",
     );
 
+    let before = worktree(&site);
     let started = Instant::now();
     let out = commit(&site, "a staged page with local images");
     eprintln!("git commit with imglift-check: {:.2?}", started.elapsed());
     let all = text(&out);
-    assert!(!out.status.success(), "the commit must be refused\n{all}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the commit must be refused\n{all}"
+    );
     assert!(all.contains("imglift check"), "{all}");
     assert!(all.contains("Failed"), "{all}");
     for pos in [
@@ -198,8 +204,18 @@ fn precommit_check_hook_blocks_a_staged_page_with_a_local_image() {
     );
     assert!(all.contains("1 page, 2 local references to lift"), "{all}");
     // Nothing was lifted or written by the offline check.
+    // (Bytes, not mtimes: pre-commit stashes the unstaged edit and puts it back.)
+    assert_same_tree(&before, &worktree(&site), false, "the imglift-check hook");
     assert!(!site.join("public-images").exists());
     assert!(!site.join("imglift.lock").exists());
+}
+
+/// Every file of the site's working tree, `.git/` aside.
+fn worktree(site: &Path) -> Tree {
+    snapshot(site)
+        .into_iter()
+        .filter(|(p, _)| !p.starts_with(".git"))
+        .collect()
 }
 
 #[test]

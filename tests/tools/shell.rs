@@ -2,6 +2,17 @@
 
 use crate::support::*;
 
+/// The subcommands, as `imglift --help` lists them.
+const SUBCOMMANDS: [&str; 7] = [
+    "sync",
+    "check",
+    "verify",
+    "init",
+    "completions",
+    "man",
+    "help",
+];
+
 #[test]
 fn completions_for_each_shell_name_every_subcommand() {
     let tmp = tempfile::tempdir().unwrap();
@@ -13,25 +24,58 @@ fn completions_for_each_shell_name_every_subcommand() {
         let run = run_imglift(tmp.path(), &["completions", shell], &[]);
         run.expect_code(0);
         assert!(run.stdout.contains(marker), "{shell}\n{}", run.dump());
-        for sub in ["sync", "check", "verify", "init", "completions", "man"] {
-            assert!(run.stdout.contains(sub), "{shell}: no `{sub}`");
-        }
+        assert!(run.stderr.is_empty(), "{shell}\n{}", run.dump());
     }
-    // bash itself loads the script and registers the completion.
+    // fish: one `complete` line offering each subcommand as the first word.
+    let fish = run_imglift(tmp.path(), &["completions", "fish"], &[]).stdout;
+    for sub in SUBCOMMANDS {
+        assert!(
+            fish.lines().any(|l| l
+                .starts_with("complete -c imglift -n \"__fish_imglift_needs_command\"")
+                && l.contains(&format!(" -a \"{sub}\""))),
+            "fish offers no `{sub}`\n{fish}"
+        );
+    }
+    // zsh: each subcommand is a `name:description` entry of the commands list.
+    let zsh = run_imglift(tmp.path(), &["completions", "zsh"], &[]).stdout;
+    for sub in SUBCOMMANDS {
+        assert!(
+            zsh.contains(&format!("'{sub}:")),
+            "zsh offers no `{sub}`\n{zsh}"
+        );
+    }
+
+    // bash itself loads the script, registers the completion, and completing `imglift <TAB>`
+    // offers exactly the subcommands (besides the options), `imglift s<TAB>` only `sync`.
     let script = run_imglift(tmp.path(), &["completions", "bash"], &[]).stdout;
     write(&tmp.path().join("imglift.bash"), &script);
-    let out = run_ok(
-        std::process::Command::new("bash")
-            .arg("-c")
-            .arg("source ./imglift.bash && complete -p imglift")
-            .current_dir(tmp.path()),
-        "bash: source the completion script",
-    );
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains("_imglift"),
-        "{}",
-        dump(&out)
-    );
+    let complete = |words: &str| -> Vec<String> {
+        let out = run_ok(
+            std::process::Command::new("bash")
+                .arg("--norc")
+                .arg("-c")
+                .arg(format!(
+                    "source ./imglift.bash && complete -p imglift >/dev/null && \
+                     COMP_WORDS=({words}) && COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)) && \
+                     COMP_LINE=\"${{COMP_WORDS[*]}}\" && COMP_POINT=${{#COMP_LINE}} && \
+                     _imglift imglift \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\" && \
+                     printf '%s\\n' \"${{COMPREPLY[@]}}\""
+                ))
+                .current_dir(tmp.path()),
+            "bash: complete with the completion script",
+        );
+        let mut words: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|w| !w.is_empty() && !w.starts_with('-'))
+            .map(String::from)
+            .collect();
+        words.sort();
+        words
+    };
+    let mut all = SUBCOMMANDS.map(String::from).to_vec();
+    all.sort();
+    assert_eq!(complete("imglift ''"), all);
+    assert_eq!(complete("imglift s"), ["sync"]);
 }
 
 #[test]

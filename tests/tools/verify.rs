@@ -27,11 +27,13 @@ struct Stats {
     requests: AtomicUsize,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
+    /// Hold each request (10 s at most) until this many have been in flight at once.
+    hold_until_in_flight: AtomicUsize,
 }
 
 /// A small HTTP/1.1 server for a folder: GET and HEAD, `Connection: close`, Content-Type from
 /// the extension. It stops (and joins its thread) when dropped.
-struct StoreServer {
+pub(crate) struct StoreServer {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
     stats: Arc<Stats>,
@@ -42,7 +44,7 @@ struct StoreServer {
 type Quirks = Arc<Mutex<BTreeMap<String, Quirk>>>;
 
 impl StoreServer {
-    fn start(root: PathBuf, delay: Duration) -> StoreServer {
+    pub(crate) fn start(root: PathBuf, delay: Duration) -> StoreServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
@@ -84,8 +86,13 @@ impl StoreServer {
         self.quirks.lock().unwrap().insert(key.to_string(), quirk);
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// How many requests it has answered so far.
+    pub(crate) fn requests(&self) -> usize {
+        self.stats.requests.load(Ordering::SeqCst)
     }
 }
 
@@ -113,6 +120,14 @@ fn serve(
     let now = stats.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     stats.max_in_flight.fetch_max(now, Ordering::SeqCst);
     stats.requests.fetch_add(1, Ordering::SeqCst);
+    let want = stats.hold_until_in_flight.load(Ordering::SeqCst);
+    let until = Instant::now() + Duration::from_secs(10);
+    while stats.max_in_flight.load(Ordering::SeqCst) < want
+        && Instant::now() < until
+        && !stop.load(Ordering::Relaxed)
+    {
+        std::thread::sleep(Duration::from_millis(2));
+    }
     let mut head = Vec::new();
     let mut buf = [0u8; 1024];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -440,6 +455,10 @@ fn verify_keeps_at_most_concurrency_requests_in_flight() {
         })
         .collect();
     let root = synced_site(tmp.path(), &server.url(), &[("content/all.md", page)]);
+    // The first request waits for a second one: "no fewer than two" does not depend on how
+    // fast a loaded machine starts it. The 300 ms each answer takes gives a third one, if
+    // imglift sent it, the time to be counted.
+    server.stats.hold_until_in_flight.store(2, Ordering::SeqCst);
     let run = run_imglift(&root, &["verify", "-j", "2"], &[]);
     run.expect_code(0);
     assert_eq!(server.stats.requests.load(Ordering::SeqCst), IMAGES.len());
