@@ -386,6 +386,207 @@ fn sync_filesystem(_dir: &std::fs::File, files: &[PathBuf]) -> std::io::Result<(
     Ok(())
 }
 
+/// How many files, and how many bytes, a [`ReplaceBatch`] holds before it is written: bounds the
+/// temporary files open at once and the unflushed bytes, while one flush serves many files.
+pub const BATCH_FILES: usize = 256;
+pub const BATCH_BYTES: u64 = 32 << 20;
+
+/// Whole-file replacements made durable together instead of one flush each. [`add`] writes the
+/// new bytes to a temporary file beside the file; [`flush`] makes every temporary file of the
+/// batch durable at once (one `syncfs` per filesystem on Linux; elsewhere each file was flushed
+/// as it was written), then replaces each file that still holds the bytes it had when it was
+/// read; [`finish`] makes the renames durable. A crash at any moment leaves each file either old
+/// or new, whole, and at most some temporary files (`.imglift-*.tmp`) that the next run removes.
+/// Between writing and renaming only paths are held, never the bytes; `T` tells the caller which
+/// outcome is whose.
+///
+/// [`add`]: ReplaceBatch::add
+/// [`flush`]: ReplaceBatch::flush
+/// [`finish`]: ReplaceBatch::finish
+pub struct ReplaceBatch<T> {
+    pending: Vec<PendingReplace<T>>,
+    bytes: u64,
+    /// Folders with a rename not known to be durable yet.
+    renamed_in: std::collections::BTreeSet<PathBuf>,
+}
+
+struct PendingReplace<T> {
+    path: PathBuf,
+    temp: tempfile::TempPath,
+    expected: [u8; 32],
+    tag: T,
+}
+
+/// What became of one file of a [`ReplaceBatch`].
+#[derive(Debug)]
+pub enum Replaced {
+    /// It holds the new bytes.
+    Done,
+    /// It changed since it was read, and was left as it is.
+    Changed,
+    /// It could not be replaced, and holds its old bytes.
+    Failed(std::io::Error),
+}
+
+/// Each file of a flushed batch, with what became of it, in the order they were added.
+pub type Outcomes<T> = Vec<(T, Replaced)>;
+
+/// Whether flushing a batch is one call per filesystem (then each file is not flushed alone).
+const SYNCFS: bool = cfg!(any(target_os = "linux", target_os = "android"));
+
+impl<T> Default for ReplaceBatch<T> {
+    fn default() -> Self {
+        ReplaceBatch {
+            pending: Vec::new(),
+            bytes: 0,
+            renamed_in: std::collections::BTreeSet::new(),
+        }
+    }
+}
+
+impl<T> ReplaceBatch<T> {
+    /// Write `bytes` to a temporary file beside `path`, to replace `path` at the next
+    /// [`flush`](ReplaceBatch::flush) if it still holds the bytes whose blake3 is `expected`.
+    /// An error means nothing is pending for this file (and no temporary file is left).
+    pub fn add(
+        &mut self,
+        path: &Path,
+        bytes: &[u8],
+        expected: &[u8; 32],
+        tag: T,
+    ) -> std::io::Result<()> {
+        let temp = temp_with(path, bytes, !SYNCFS)?.into_temp_path();
+        self.bytes += bytes.len() as u64;
+        self.pending.push(PendingReplace {
+            path: path.to_path_buf(),
+            temp,
+            expected: *expected,
+            tag,
+        });
+        Ok(())
+    }
+
+    /// Whether the batch holds enough to be flushed now.
+    pub fn is_full(&self) -> bool {
+        self.pending.len() >= BATCH_FILES || self.bytes >= BATCH_BYTES
+    }
+
+    /// Make the pending temporary files durable, then replace each file that did not change
+    /// since it was read. One file's failure does not stop the others; if the flush itself
+    /// fails, no file is replaced.
+    pub fn flush(&mut self) -> Outcomes<T> {
+        let pending = std::mem::take(&mut self.pending);
+        self.bytes = 0;
+        if pending.is_empty() {
+            return Vec::new();
+        }
+        let folders: std::collections::BTreeSet<&Path> =
+            pending.iter().map(|p| parent_folder(&p.path)).collect();
+        if let Err(e) = sync_folders(folders) {
+            return pending
+                .into_iter()
+                .map(|p| {
+                    let e = std::io::Error::new(e.kind(), format!("flushing to disk: {e}"));
+                    (p.tag, Replaced::Failed(e))
+                })
+                .collect();
+        }
+        test_stop_at("before-renames");
+        let half = pending.len() / 2;
+        let mut outcomes = Vec::with_capacity(pending.len());
+        for (i, p) in pending.into_iter().enumerate() {
+            if i == half {
+                test_stop_at("mid-renames");
+            }
+            let outcome = match holds(&p.path, &p.expected) {
+                // The temporary file is removed when `p.temp` is dropped.
+                Ok(false) => Replaced::Changed,
+                Err(e) => Replaced::Failed(e),
+                Ok(true) => match p.temp.persist(&p.path) {
+                    Ok(()) => {
+                        self.renamed_in.insert(parent_folder(&p.path).to_path_buf());
+                        Replaced::Done
+                    }
+                    Err(e) => Replaced::Failed(e.error),
+                },
+            };
+            outcomes.push((p.tag, outcome));
+        }
+        outcomes
+    }
+
+    /// Flush what is pending, then make every rename durable. The error, if any, names the
+    /// folder whose renames may not survive a power cut (the files themselves are whole).
+    pub fn finish(mut self) -> (Outcomes<T>, Option<(PathBuf, std::io::Error)>) {
+        let outcomes = self.flush();
+        let renamed = std::mem::take(&mut self.renamed_in);
+        let failed = renamed.iter().next().cloned();
+        let error = sync_folders(renamed.iter().map(PathBuf::as_path))
+            .err()
+            .and_then(|e| failed.map(|f| (f, e)));
+        (outcomes, error)
+    }
+}
+
+/// Whether the file at `path` holds the bytes whose blake3 is `expected`.
+fn holds(path: &Path, expected: &[u8; 32]) -> std::io::Result<bool> {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update_reader(std::fs::File::open(path)?)?;
+    Ok(hasher.finalize().as_bytes() == expected)
+}
+
+fn parent_folder(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// Make durable what was written in these folders: the files' bytes and the folders' entries.
+/// Linux: one `syncfs` per filesystem they are on.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn sync_folders<'a>(folders: impl IntoIterator<Item = &'a Path>) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let mut done = Vec::new();
+    for folder in folders {
+        let handle = std::fs::File::open(folder)?;
+        let dev = handle.metadata()?.dev();
+        if !done.contains(&dev) {
+            rustix::fs::syncfs(&handle)?;
+            done.push(dev);
+        }
+    }
+    Ok(())
+}
+
+/// Elsewhere on Unix the files were flushed as they were written: flush each folder's entries.
+#[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
+fn sync_folders<'a>(folders: impl IntoIterator<Item = &'a Path>) -> std::io::Result<()> {
+    for folder in folders {
+        std::fs::File::open(folder)?.sync_all()?;
+    }
+    Ok(())
+}
+
+/// Windows: the files were flushed as they were written, and NTFS journals the renames; a
+/// folder cannot be opened as a file to flush it.
+#[cfg(not(unix))]
+fn sync_folders<'a>(_folders: impl IntoIterator<Item = &'a Path>) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// Debug builds only, for the kill tests: when `IMGLIFT_TEST_STOP_AT` names this point, the
+/// process stops itself (SIGSTOP) there, so that a test can kill it at exactly that moment.
+#[cfg(all(unix, debug_assertions))]
+fn test_stop_at(point: &str) {
+    if std::env::var_os("IMGLIFT_TEST_STOP_AT").is_some_and(|v| v == point) {
+        use rustix::process::{getpid, kill_process, Signal};
+        let _ = kill_process(getpid(), Signal::STOP);
+    }
+}
+
+#[cfg(not(all(unix, debug_assertions)))]
+fn test_stop_at(_point: &str) {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -411,6 +612,63 @@ mod tests {
                 .unwrap()
         );
         assert_eq!(std::fs::read(&page).unwrap(), b"rewritten\n");
+    }
+
+    #[test]
+    fn a_batch_replaces_what_did_not_change_and_only_that() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = |name: &str| dir.path().join(name);
+        let digest = |b: &[u8]| *blake3::hash(b).as_bytes();
+        for name in ["a.md", "edited.md", "deleted.md", "z.md"] {
+            std::fs::write(path(name), format!("{name} as read\n")).unwrap();
+        }
+        let mut batch = ReplaceBatch::default();
+        for name in ["a.md", "edited.md", "deleted.md", "z.md"] {
+            let read = format!("{name} as read\n");
+            let new = format!("{name} rewritten\n");
+            batch
+                .add(&path(name), new.as_bytes(), &digest(read.as_bytes()), name)
+                .unwrap();
+        }
+        // Someone edits one page and deletes another between the read and the rename.
+        std::fs::write(path("edited.md"), "edited meanwhile\n").unwrap();
+        std::fs::remove_file(path("deleted.md")).unwrap();
+        let (outcomes, unflushed) = batch.finish();
+        assert!(unflushed.is_none());
+        let outcomes: Vec<(&str, &str)> = outcomes
+            .into_iter()
+            .map(|(name, outcome)| match outcome {
+                Replaced::Done => (name, "done"),
+                Replaced::Changed => (name, "changed"),
+                Replaced::Failed(_) => (name, "failed"),
+            })
+            .collect();
+        assert_eq!(
+            outcomes,
+            [
+                ("a.md", "done"),
+                ("edited.md", "changed"),
+                ("deleted.md", "failed"),
+                ("z.md", "done"),
+            ]
+        );
+        assert_eq!(std::fs::read(path("a.md")).unwrap(), b"a.md rewritten\n");
+        assert_eq!(std::fs::read(path("z.md")).unwrap(), b"z.md rewritten\n");
+        assert_eq!(
+            std::fs::read(path("edited.md")).unwrap(),
+            b"edited meanwhile\n"
+        );
+        assert!(!path("deleted.md").exists());
+        let mut left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            ["a.md", "edited.md", "z.md"],
+            "a temporary file was left"
+        );
     }
 
     #[test]

@@ -36,43 +36,88 @@ pub fn out_dir(
     Ok(Some(o))
 }
 
-/// Write one page: its new text in place, or its new (or old) text into the out tree. In place,
-/// a page edited since it was read is left as it is, and reported.
+/// Write one page's new (or old) text into the out tree.
 pub fn write_page(
     page: &Page,
     new_text: Option<&str>,
     root: &Path,
-    out: Option<&Path>,
+    out: &Path,
 ) -> Option<Diagnostic> {
-    let written =
-        match out {
-            Some(out) => {
-                let bytes = new_text.unwrap_or(&page.text).as_bytes();
-                write_if_changed(out, &out.join(rel_path(root, &page.path)), bytes)
-            }
-            None => match new_text {
-                Some(new) => {
-                    match crate::fs::write_atomic_if_unchanged(
-                        &page.path,
-                        new.as_bytes(),
-                        page.digest(),
-                    ) {
-                        Ok(true) => Ok(()),
-                        Ok(false) => return Some(file_error(
-                            &page.rel,
-                            "changed",
-                            "changed while imglift was running; left as it is (run imglift again)"
-                                .into(),
-                        )),
-                        Err(e) => Err(e),
-                    }
-                }
-                None => Ok(()),
-            },
-        };
-    written
+    let bytes = new_text.unwrap_or(&page.text).as_bytes();
+    write_if_changed(out, &out.join(rel_path(root, &page.path)), bytes)
         .err()
         .map(|e| file_error(&page.rel, "unreadable", format!("cannot write: {e}")))
+}
+
+/// The pages rewritten in place, written in batches ([`crate::fs::ReplaceBatch`]): a batch's
+/// temporary files are flushed to disk together, then each page is renamed over, unless it was
+/// edited since it was read (then it is left as it is, and reported).
+pub struct InPlace {
+    root: PathBuf,
+    batch: crate::fs::ReplaceBatch<String>,
+}
+
+impl InPlace {
+    pub fn new(root: &Path) -> InPlace {
+        InPlace {
+            root: root.to_path_buf(),
+            batch: crate::fs::ReplaceBatch::default(),
+        }
+    }
+
+    /// Add a page's new text to the batch, and write the batch once it is full. Returns what
+    /// went wrong, for this page or any page of a batch written now.
+    pub fn write(&mut self, page: &Page, new_text: &str) -> Vec<Diagnostic> {
+        let added = self.batch.add(
+            &page.path,
+            new_text.as_bytes(),
+            page.digest(),
+            page.rel.clone(),
+        );
+        let mut problems: Vec<Diagnostic> = added
+            .err()
+            .map(|e| cannot_write(&page.rel, &e))
+            .into_iter()
+            .collect();
+        if self.batch.is_full() {
+            problems.extend(page_problems(self.batch.flush()));
+        }
+        problems
+    }
+
+    /// Write what is left, and make every rename durable.
+    pub fn finish(self) -> Vec<Diagnostic> {
+        let (outcomes, unflushed) = self.batch.finish();
+        let mut problems = page_problems(outcomes);
+        if let Some((folder, e)) = unflushed {
+            problems.push(file_error(
+                &rel(&self.root, &folder),
+                "unreadable",
+                format!("cannot flush the rewritten pages to disk: {e}"),
+            ));
+        }
+        problems
+    }
+}
+
+fn page_problems(outcomes: crate::fs::Outcomes<String>) -> Vec<Diagnostic> {
+    use crate::fs::Replaced;
+    outcomes
+        .into_iter()
+        .filter_map(|(page, outcome)| match outcome {
+            Replaced::Done => None,
+            Replaced::Changed => Some(file_error(
+                &page,
+                "changed",
+                "changed while imglift was running; left as it is (run imglift again)".into(),
+            )),
+            Replaced::Failed(e) => Some(cannot_write(&page, &e)),
+        })
+        .collect()
+}
+
+fn cannot_write(page: &str, e: &std::io::Error) -> Diagnostic {
+    file_error(page, "unreadable", format!("cannot write: {e}"))
 }
 
 /// Copy every file of the content roots that is not a page (and every page that could not be

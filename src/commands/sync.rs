@@ -178,6 +178,8 @@ fn rewrite_pages(
     let extract_opts = extract::Options {
         front_matter: config.front_matter.clone(),
     };
+    // In place, pages are written in batches: one flush to disk for many pages.
+    let mut in_place = (out.is_none() && !opts.dry_run).then(|| output::InPlace::new(&config.root));
     for page in &mut loaded.pages {
         // The text was let go after extraction: read it again, one page at a time, only where
         // it is needed, and refuse a page that changed since it was read.
@@ -217,13 +219,18 @@ fn rewrite_pages(
                 rewrites: edit.rewrites.clone(),
             });
         }
-        if !opts.dry_run {
+        if let (Some(in_place), Some(edit)) = (&mut in_place, &edit) {
+            report.problems.extend(in_place.write(page, &edit.text));
+        } else if let (Some(out), false) = (out, opts.dry_run) {
             let new_text = edit.as_ref().map(|e| e.text.as_str());
             if let Some(problem) = output::write_page(page, new_text, &config.root, out) {
                 report.problems.push(problem);
             }
         }
         page.release();
+    }
+    if let Some(in_place) = in_place {
+        report.problems.extend(in_place.finish());
     }
 }
 

@@ -17,6 +17,7 @@ mod format;
 mod hostile;
 mod hugo_paths;
 mod keys;
+mod kill;
 mod kramdown;
 mod lost;
 mod manifest;
