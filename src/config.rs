@@ -42,6 +42,8 @@ pub struct RawConfig {
     pub allow_svg_scripts: Option<bool>,
     pub broken: Option<Broken>,
     pub ignore: Option<Vec<String>>,
+    /// Mirror into `--out` the local copies of images every page now takes from the store.
+    pub out_keep_lifted: Option<bool>,
 }
 
 /// How a reference to a missing image counts: `warn` (the run goes on, exit 0) or `error`
@@ -125,6 +127,9 @@ pub struct Config {
     pub ignore: GlobSet,
     /// Set when the root is a Hugo site: where its paths resolve differently.
     pub hugo: Option<crate::hugo::Hugo>,
+    /// Whether `--out` keeps local copies of the images every page now takes from the store
+    /// (for templates that read the files); by default they are left out.
+    pub out_keep_lifted: bool,
 }
 
 impl Config {
@@ -229,6 +234,7 @@ impl Config {
             cache_file,
             max_size: raw.max_size.unwrap_or(DEFAULT_MAX_SIZE),
             allow_svg_scripts: raw.allow_svg_scripts.unwrap_or(false),
+            out_keep_lifted: raw.out_keep_lifted.unwrap_or(false),
             broken: raw.broken,
             ignore,
             hugo,

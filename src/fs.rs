@@ -227,6 +227,111 @@ pub fn copy_replace(
     Ok(())
 }
 
+/// Whether two metadata describe the same file (the same inode on the same device where the
+/// platform tells; elsewhere, the same size and modification time).
+pub fn is_same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    same_file(a, b)
+}
+
+/// How [`share_replace`] put a file in place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shared {
+    /// A copy-on-write clone: its own file that shares the source's blocks until either changes.
+    Reflinked,
+    /// A hard link: the source's own file under a second name.
+    Linked,
+    /// A plain copy (another filesystem, or links refused).
+    Copied,
+}
+
+/// Put the bytes of `src` (opened by [`open_regular`] at `src_path`, `meta` its metadata) at
+/// `dest` without copying them where the filesystem allows: a reflink (copy-on-write clone)
+/// where it can make one, else a hard link, else a copy. Whatever is used, the new file is made
+/// under a temporary name beside `dest` and renamed over it, so a file or link already at
+/// `dest` is replaced, never written through. A hard link is kept only if it is the very file
+/// that was opened (a source swapped for a link meanwhile is copied from the handle instead).
+///
+/// A hard link is the source itself: a later writer must replace the file (as imglift does),
+/// not write into it, or the source changes too.
+pub fn share_replace(
+    src_path: &Path,
+    src: &mut std::fs::File,
+    meta: &std::fs::Metadata,
+    dest: &Path,
+) -> std::io::Result<Shared> {
+    if let Some(tmp) = reflink_beside(src, meta, dest) {
+        tmp.persist(dest).map_err(|e| e.error)?;
+        return Ok(Shared::Reflinked);
+    }
+    let dir = dest
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let linked = tempfile::Builder::new()
+        .prefix(".imglift-")
+        .suffix(".tmp")
+        .make_in(dir, |p| std::fs::hard_link(src_path, p));
+    if let Ok(link) = linked {
+        let same = std::fs::symlink_metadata(link.path())
+            .is_ok_and(|m| m.is_file() && same_file(&m, meta));
+        if same {
+            link.persist(dest).map_err(|e| e.error)?;
+            return Ok(Shared::Linked);
+        }
+        // Dropping the link removes it; the handle's bytes are copied below.
+    }
+    copy_replace(src, dest, meta.modified().ok())?;
+    Ok(Shared::Copied)
+}
+
+/// A reflink of `src` in a temporary file beside `dest`, with the source's permissions and
+/// modification time; `None` where the filesystem cannot make one (then it is not tried again
+/// on that device in this process).
+#[cfg(all(
+    any(target_os = "linux", target_os = "android"),
+    not(any(target_arch = "sparc", target_arch = "sparc64"))
+))]
+fn reflink_beside(
+    src: &std::fs::File,
+    meta: &std::fs::Metadata,
+    dest: &Path,
+) -> Option<tempfile::NamedTempFile> {
+    use std::os::unix::fs::MetadataExt;
+    use std::sync::Mutex;
+    // (source device, destination device) pairs where a clone failed: most filesystems (ext4,
+    // tmpfs) make none, and each failed try costs a temporary file.
+    static REFUSED: Mutex<Vec<(u64, u64)>> = Mutex::new(Vec::new());
+    let dir = dest.parent().filter(|p| !p.as_os_str().is_empty())?;
+    let devices = (meta.dev(), std::fs::metadata(dir).ok()?.dev());
+    if REFUSED.lock().map_or(true, |d| d.contains(&devices)) {
+        return None;
+    }
+    let tmp = temp_beside(dest).ok()?;
+    if rustix::fs::ioctl_ficlone(tmp.as_file(), src).is_err() {
+        if let Ok(mut d) = REFUSED.lock() {
+            d.push(devices);
+        }
+        return None;
+    }
+    tmp.as_file().set_permissions(meta.permissions()).ok()?;
+    if let Ok(mtime) = meta.modified() {
+        tmp.as_file().set_modified(mtime).ok()?;
+    }
+    Some(tmp)
+}
+
+#[cfg(not(all(
+    any(target_os = "linux", target_os = "android"),
+    not(any(target_arch = "sparc", target_arch = "sparc64"))
+)))]
+fn reflink_beside(
+    _src: &std::fs::File,
+    _meta: &std::fs::Metadata,
+    _dest: &Path,
+) -> Option<tempfile::NamedTempFile> {
+    None
+}
+
 /// Write `bytes` to `path` through a temporary file in the same folder and a rename, keeping the
 /// permissions of the file it replaces, and flushed to disk before the rename: for pages, the
 /// manifest and stored objects, which must survive a crash whole.
@@ -612,6 +717,32 @@ mod tests {
                 .unwrap()
         );
         assert_eq!(std::fs::read(&page).unwrap(), b"rewritten\n");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_shared_file_replaces_a_link_at_dest_and_a_later_write_leaves_the_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("a.txt");
+        let victim = dir.path().join("victim.txt");
+        std::fs::write(&src, "source\n").unwrap();
+        std::fs::write(&victim, "victim\n").unwrap();
+        let out = dir.path().join("out");
+        std::fs::create_dir(&out).unwrap();
+        let dest = out.join("a.txt");
+        std::os::unix::fs::symlink(&victim, &dest).unwrap();
+        let (mut file, meta) = open_regular(&src).unwrap();
+        let how = share_replace(&src, &mut file, &meta, &dest).unwrap();
+        // One filesystem: a clone or a link, never a copy of the bytes.
+        assert_ne!(how, Shared::Copied);
+        assert!(std::fs::symlink_metadata(&dest).unwrap().is_file());
+        assert_eq!(std::fs::read(&dest).unwrap(), b"source\n");
+        assert_eq!(std::fs::read(&victim).unwrap(), b"victim\n");
+        // Written the way imglift writes the out tree: the source keeps its bytes.
+        write_replace(&dest, b"rewritten\n").unwrap();
+        assert_eq!(std::fs::read(&src).unwrap(), b"source\n");
+        let left: Vec<_> = std::fs::read_dir(&out).unwrap().collect();
+        assert_eq!(left.len(), 1, "a temporary file was left behind");
     }
 
     #[test]

@@ -1,18 +1,26 @@
 //! Output: write the rewritten pages, in place or into the `--out` tree, and mirror every other
 //! file of the content roots into that tree so that the site generator can build from it.
 //!
-//! In place, a page is replaced whole (temp file and rename, flushed first) or not at all. In the
-//! out tree a file is written only when its bytes differ, and a copy is skipped when one with the
-//! same size and time is there. imglift's own files (config, manifest, stat cache) are never
-//! mirrored. Nothing here decides what a page says: that is the rewrite stage's.
+//! In place, a page is replaced whole (temp file and rename, flushed first) or not at all. The
+//! out tree costs nothing for what did not change: a page without edits and every other file is
+//! a reflink or a hard link of its source where the filesystem allows (a copy elsewhere), an
+//! image that every page referencing it now takes from the store is left out (unless
+//! `out_keep_lifted`), and a file already there is kept. Every write into the out tree is a new
+//! file renamed into place, so a linked file is never written through and the sources never
+//! change. imglift's own files (config, manifest, stat cache) are never mirrored. Nothing here
+//! decides what a page says: that is the rewrite stage's.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use crate::config::{real_path, Config};
 use crate::error::ConfigError;
 use crate::fs::{lexical_normalize, rel, rel_path};
 use crate::pages::{Loaded, Page};
+use crate::plan::Plan;
 use crate::report::{file_error, Diagnostic};
+use crate::resolve::Resolved;
+use crate::upload::Outcome;
 
 /// The `--out` folder as an absolute path; it must be neither the site root nor contain a
 /// content folder, or the sources would be overwritten.
@@ -36,15 +44,23 @@ pub fn out_dir(
     Ok(Some(o))
 }
 
-/// Write one page's new (or old) text into the out tree.
+/// Write one page into the out tree: its new text, or, without edits, a link to the page
+/// itself (written from the text read if the file on disk is no longer that page).
 pub fn write_page(
     page: &Page,
     new_text: Option<&str>,
     root: &Path,
     out: &Path,
 ) -> Option<Diagnostic> {
-    let bytes = new_text.unwrap_or(&page.text).as_bytes();
-    write_if_changed(out, &out.join(rel_path(root, &page.path)), bytes)
+    let dest = out.join(rel_path(root, &page.path));
+    let written = match new_text {
+        Some(new) => write_if_changed(out, &dest, new.as_bytes()),
+        // The page as it was read, linked where that works; written from the text read if the
+        // file on disk is no longer that page.
+        None => mirror_file(&page.path, out, &dest, Some(page.digest()))
+            .or_else(|_| write_if_changed(out, &dest, page.text.as_bytes())),
+    };
+    written
         .err()
         .map(|e| file_error(&page.rel, "unreadable", format!("cannot write: {e}")))
 }
@@ -120,20 +136,75 @@ fn cannot_write(page: &str, e: &std::io::Error) -> Diagnostic {
     file_error(page, "unreadable", format!("cannot write: {e}"))
 }
 
-/// Copy every file of the content roots that is not a page (and every page that could not be
-/// read) into the out tree.
-pub fn mirror_others(config: &Config, loaded: &Loaded, out: &Path) -> Vec<Diagnostic> {
+/// The images the out tree can do without: every reference to each, in every page of the run,
+/// was rewritten to its confirmed object. An image referenced by a page that was left as it is
+/// (`left_local`, by page index), or whose upload failed, is not among them; nor is any image
+/// while a page could not be read (what it references is unknown).
+pub fn lifted_images(
+    loaded: &Loaded,
+    plan: &Plan,
+    outcomes: &[Outcome],
+    left_local: &HashSet<usize>,
+) -> HashSet<PathBuf> {
+    let mut lifted = HashSet::new();
+    if !loaded.unreadable.is_empty() {
+        return lifted;
+    }
+    let mut kept = HashSet::new();
+    for (i, page) in loaded.pages.iter().enumerate() {
+        for (_, resolved) in &page.refs {
+            let Resolved::Local(path) = resolved else {
+                continue;
+            };
+            let confirmed = plan
+                .by_path
+                .get(path)
+                .is_some_and(|&item| outcomes[item].confirmed());
+            if confirmed && !left_local.contains(&i) {
+                lifted.insert(path.clone());
+            } else {
+                kept.insert(path.clone());
+            }
+        }
+    }
+    lifted.retain(|p| !kept.contains(p));
+    lifted
+}
+
+/// What [`mirror_others`] did: the problems, and the lifted images it left out of the tree.
+pub struct Mirrored {
+    pub problems: Vec<Diagnostic>,
+    pub left_out: HashSet<PathBuf>,
+}
+
+/// Mirror every file of the content roots that is not a page (and every page that could not be
+/// read) into the out tree, except the `lifted` images that no other mirrored file names.
+pub fn mirror_others(
+    config: &Config,
+    loaded: &Loaded,
+    out: &Path,
+    lifted: &HashSet<PathBuf>,
+) -> Mirrored {
     // imglift's own files are not part of the site the generator builds.
     let own = [
         Some(&config.manifest),
         Some(&config.cache_file),
         config.config_file.as_ref(),
     ];
-    let others = loaded.others.iter().filter(|p| !own.contains(&Some(*p)));
+    let others: Vec<&PathBuf> = loaded
+        .others
+        .iter()
+        .filter(|p| !own.contains(&Some(*p)))
+        .chain(&loaded.unreadable)
+        .collect();
+    let left_out = match config.out_keep_lifted {
+        true => HashSet::new(),
+        false => left_out(&others, lifted),
+    };
     let mut problems = Vec::new();
-    for path in others.chain(&loaded.unreadable) {
+    for path in others.into_iter().filter(|p| !left_out.contains(*p)) {
         let dest = out.join(rel_path(&config.root, path));
-        if let Err(e) = mirror_file(path, out, &dest) {
+        if let Err(e) = mirror_file(path, out, &dest, None) {
             problems.push(file_error(
                 &rel(&config.root, path),
                 "unreadable",
@@ -141,7 +212,78 @@ pub fn mirror_others(config: &Config, loaded: &Loaded, out: &Path) -> Vec<Diagno
             ));
         }
     }
-    problems
+    Mirrored { problems, left_out }
+}
+
+/// What a URL path escapes in a file name.
+const URL_NAME: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// The lifted images among `files` that none of the other files names: a layout, a stylesheet
+/// or an excluded page that names an image by its file name would still need the local copy.
+/// A file is searched when it is not an image (by its first bytes) and not over 8 MB.
+fn left_out(files: &[&PathBuf], lifted: &HashSet<PathBuf>) -> HashSet<PathBuf> {
+    use std::io::Read;
+    const LIMIT: u64 = 8 * 1024 * 1024;
+    let candidates: Vec<&PathBuf> = files
+        .iter()
+        .copied()
+        .filter(|p| lifted.contains(*p))
+        .collect();
+    if candidates.is_empty() {
+        return HashSet::new();
+    }
+    // Each name as written, and percent-encoded as a URL would spell it.
+    let mut needles: Vec<(Vec<u8>, usize)> = Vec::new();
+    for (i, path) in candidates.iter().enumerate() {
+        let Some(name) = path.file_name() else {
+            continue;
+        };
+        let raw = name.as_encoded_bytes().to_vec();
+        let encoded = percent_encoding::percent_encode(&raw, URL_NAME).to_string();
+        if encoded.as_bytes() != raw.as_slice() {
+            needles.push((encoded.into_bytes(), i));
+        }
+        needles.push((raw, i));
+    }
+    let Ok(names) = aho_corasick::AhoCorasick::new(needles.iter().map(|(n, _)| n)) else {
+        // No search, no proof: keep every copy.
+        return HashSet::new();
+    };
+    let mut named = vec![false; candidates.len()];
+    for path in files.iter().filter(|p| !lifted.contains(**p)) {
+        let Ok((mut file, meta)) = crate::fs::open_regular(path) else {
+            continue;
+        };
+        if meta.len() > LIMIT {
+            continue;
+        }
+        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        let mut head = [0u8; 512];
+        let Ok(n) = file.read(&mut head) else {
+            continue;
+        };
+        let head = &head[..n];
+        if head.contains(&0) || crate::sniff::raster_type(head).is_some() {
+            continue;
+        }
+        bytes.extend_from_slice(head);
+        if file.read_to_end(&mut bytes).is_err() {
+            continue;
+        }
+        for found in names.find_overlapping_iter(&bytes) {
+            named[needles[found.pattern().as_usize()].1] = true;
+        }
+    }
+    candidates
+        .into_iter()
+        .zip(named)
+        .filter(|(_, named)| !named)
+        .map(|(path, _)| path.clone())
+        .collect()
 }
 
 /// Write a file of the out tree unless it already holds these bytes. No folder below `out` may
@@ -158,23 +300,36 @@ fn write_if_changed(out: &Path, dest: &Path, bytes: &[u8]) -> std::io::Result<()
     crate::fs::write_replace(dest, bytes)
 }
 
-/// Copy a file into the output tree unless a copy with the same size and time is there.
-/// The source is opened without following links (a file swapped for a link while imglift runs
-/// is not copied), and the copy goes to a temporary file renamed over `dest`, so a link at
-/// `dest` is replaced, never written through.
-fn mirror_file(src: &Path, out: &Path, dest: &Path) -> std::io::Result<()> {
+/// Put a file into the out tree unless it is already there (the same file, or a copy with the
+/// same size and time), as a reflink, a hard link or a copy (`fs::share_replace`). The source
+/// is opened without following links (a file swapped for a link while imglift runs is not
+/// mirrored); with `digest`, it must still hold those bytes (a page as it was read). The new
+/// file is renamed over `dest`, so a file or link at `dest` is replaced, never written through.
+fn mirror_file(
+    src: &Path,
+    out: &Path,
+    dest: &Path,
+    digest: Option<&[u8; 32]>,
+) -> std::io::Result<()> {
     let (mut file, meta) = crate::fs::open_regular(src)?;
+    if let Some(digest) = digest {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update_reader(&mut file)?;
+        if hasher.finalize().as_bytes() != digest {
+            return Err(std::io::Error::other("changed since it was read"));
+        }
+        std::io::Seek::rewind(&mut file)?;
+    }
     if let Some(parent) = dest.parent() {
         std::fs::create_dir_all(out)?;
         crate::fs::create_dirs_beneath(out, parent)?;
     }
     if let Ok(existing) = std::fs::symlink_metadata(dest) {
-        if existing.is_file()
-            && existing.len() == meta.len()
-            && existing.modified().ok() == meta.modified().ok()
-        {
+        let copy = existing.len() == meta.len() && existing.modified().ok() == meta.modified().ok();
+        if existing.is_file() && (crate::fs::is_same_file(&existing, &meta) || copy) {
             return Ok(());
         }
     }
-    crate::fs::copy_replace(&mut file, dest, meta.modified().ok())
+    crate::fs::share_replace(src, &mut file, &meta, dest)?;
+    Ok(())
 }

@@ -3,8 +3,8 @@
 //! site does not keep showing what the sources lost. What imglift wrote is recorded in
 //! `.imglift-out` inside the out folder; nothing that is not listed there is ever removed.
 
-use std::collections::BTreeSet;
-use std::path::{Component, Path};
+use std::collections::{BTreeSet, HashSet};
+use std::path::{Component, Path, PathBuf};
 
 use crate::config::Config;
 use crate::pages::Loaded;
@@ -14,8 +14,14 @@ use crate::report::{file_warning, Diagnostic};
 pub const LIST: &str = ".imglift-out";
 
 /// Every file this run puts into the out tree, relative to it: each page, and each other file
-/// of the content roots except imglift's own (as `output::mirror_others` copies them).
-pub fn files_of_run(config: &Config, loaded: &Loaded) -> BTreeSet<String> {
+/// of the content roots except imglift's own and the lifted images `left_out` (as
+/// `output::mirror_others` mirrors them). An earlier run's copy of an image lifted since is
+/// then pruned like any file the sources lost.
+pub fn files_of_run(
+    config: &Config,
+    loaded: &Loaded,
+    left_out: &HashSet<PathBuf>,
+) -> BTreeSet<String> {
     let own = [
         Some(&config.manifest),
         Some(&config.cache_file),
@@ -24,7 +30,7 @@ pub fn files_of_run(config: &Config, loaded: &Loaded) -> BTreeSet<String> {
     let others = loaded
         .others
         .iter()
-        .filter(|p| !own.contains(&Some(*p)))
+        .filter(|p| !own.contains(&Some(*p)) && !left_out.contains(*p))
         .chain(&loaded.unreadable)
         .map(|p| crate::fs::rel(&config.root, p));
     loaded

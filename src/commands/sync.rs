@@ -5,6 +5,7 @@
 //! written, and the manifest before any page points at the object; a page is written whole or
 //! not at all. A crash between two steps leaves a state the next run finishes.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -77,7 +78,7 @@ pub fn sync(
         manifest.record(&plan, &uploaded.outcomes);
         save_state(config, &mut manifest, &hashed.cache, &mut report)?;
     }
-    rewrite_pages(
+    let left_local = rewrite_pages(
         config,
         &mut loaded,
         &plan,
@@ -87,11 +88,15 @@ pub fn sync(
         &mut report,
     );
     if let (Some(out), false) = (&out, opts.dry_run) {
-        report
-            .problems
-            .extend(output::mirror_others(config, &loaded, out));
-        // Only what an earlier run put there and the sources no longer have.
-        let files = crate::prune::files_of_run(config, &loaded);
+        // A narrowed run does not see every page that may reference an image: it keeps them all.
+        let lifted = match opts.paths.is_empty() {
+            true => output::lifted_images(&loaded, &plan, &uploaded.outcomes, &left_local),
+            false => Default::default(),
+        };
+        let mirrored = output::mirror_others(config, &loaded, out, &lifted);
+        report.problems.extend(mirrored.problems);
+        // Only what an earlier run put there and the sources no longer have (or now lift).
+        let files = crate::prune::files_of_run(config, &loaded, &mirrored.left_out);
         let (pruned, problems) = crate::prune::prune(out, &files, !opts.paths.is_empty());
         report.pruned = pruned;
         report.add(problems);
@@ -165,7 +170,8 @@ fn save_state(
 }
 
 /// The rewrite and output stages for every page: the new text, the diff of a dry run, and the
-/// write in place or into the out tree.
+/// write in place or into the out tree. Returns the pages (by index) left as they were, whose
+/// local references still need their images.
 fn rewrite_pages(
     config: &Config,
     loaded: &mut Loaded,
@@ -174,13 +180,14 @@ fn rewrite_pages(
     opts: &SyncOptions,
     out: Option<&Path>,
     report: &mut Report,
-) {
+) -> HashSet<usize> {
     let extract_opts = extract::Options {
         front_matter: config.front_matter.clone(),
     };
     // In place, pages are written in batches: one flush to disk for many pages.
     let mut in_place = (out.is_none() && !opts.dry_run).then(|| output::InPlace::new(&config.root));
-    for page in &mut loaded.pages {
+    let mut left_local = HashSet::new();
+    for (index, page) in loaded.pages.iter_mut().enumerate() {
         // The text was let go after extraction: read it again, one page at a time, only where
         // it is needed, and refuse a page that changed since it was read.
         let needed = (out.is_some() && !opts.dry_run) || has_edit(page, plan, outcomes);
@@ -197,10 +204,12 @@ fn rewrite_pages(
             report
                 .problems
                 .push(crate::report::file_error(&page.rel, "changed", message));
+            left_local.insert(index);
             continue;
         }
         let edit = rewrite::page_edit(page, plan, outcomes, &extract_opts).unwrap_or_else(|d| {
             report.problems.push(d);
+            left_local.insert(index);
             None
         });
         if let Some(edit) = &edit {
@@ -225,6 +234,7 @@ fn rewrite_pages(
             let new_text = edit.as_ref().map(|e| e.text.as_str());
             if let Some(problem) = output::write_page(page, new_text, &config.root, out) {
                 report.problems.push(problem);
+                left_local.insert(index);
             }
         }
         page.release();
@@ -232,6 +242,7 @@ fn rewrite_pages(
     if let Some(in_place) = in_place {
         report.problems.extend(in_place.finish());
     }
+    left_local
 }
 
 /// Whether some reference of the page points at a confirmed object (so the page is rewritten).

@@ -1,6 +1,7 @@
 //! `imglift sync --out DIR`: the source pages stay as they are, DIR mirrors every file of the
-//! content roots (Markdown rewritten, everything else copied byte for byte), and a second run
-//! writes nothing new.
+//! content roots (Markdown rewritten, everything else linked or copied byte for byte) except the
+//! images every page now takes from the store, a second run writes nothing new, and nothing
+//! written into DIR ever reaches a source.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -9,12 +10,20 @@ use crate::sites::{self, SiteSpec};
 use crate::support::*;
 
 /// Check an out tree against the site it was made from: every file of the content roots is
-/// there, lifted pages differ from their source only in destinations, everything else is a
-/// byte-for-byte copy, and nothing else is in it.
-fn assert_out_tree(site: &Site, spec: &SiteSpec, out: &Path, content_roots: &[&str]) {
+/// there except the images the spec's pages lift (unless `keep_lifted`), lifted pages differ
+/// from their source only in destinations, everything else has the bytes of its source, and
+/// nothing else is in it.
+fn assert_out_tree(
+    site: &Site,
+    spec: &SiteSpec,
+    out: &Path,
+    content_roots: &[&str],
+    keep_lifted: bool,
+) {
     let source = site.snapshot(".");
     let mirrored = snapshot(out);
     let store = site.path(spec.store);
+    let lifted = spec.sources();
     let mut expected = BTreeSet::new();
     for (path, state) in &source {
         let in_content = content_roots
@@ -28,11 +37,18 @@ fn assert_out_tree(site: &Site, spec: &SiteSpec, out: &Path, content_roots: &[&s
         if !in_content || own {
             continue;
         }
+        let rel = path.to_str().unwrap();
+        if !keep_lifted && lifted.contains(rel) {
+            assert!(
+                !mirrored.contains_key(path),
+                "{rel} is lifted by every page that shows it, yet copied into the out tree"
+            );
+            continue;
+        }
         expected.insert(path.clone());
         let copy = mirrored
             .get(path)
             .unwrap_or_else(|| panic!("{} is missing from the out tree", path.display()));
-        let rel = path.to_str().unwrap();
         match spec.pages.iter().find(|p| p.page == rel) {
             Some(page) => {
                 sites::assert_only_destinations_changed(
@@ -74,9 +90,26 @@ fn out_dir_mirrors_the_content_root_and_leaves_the_pages_untouched() {
     let after = site.snapshot(".");
     assert_bytes_kept(&before, &after);
     sites::assert_only_imglift_files_added(&before, &after, spec.store);
-    assert_out_tree(&site, &spec, &out, &["content"]);
-    // Images of page bundles are copied next to the rewritten page, as the generator expects.
-    assert!(out.join("content/posts/trip/beach.png").is_file());
+    assert_out_tree(&site, &spec, &out, &["content"], false);
+    // The page bundle's images are all taken from the store now: none is copied.
+    assert!(!out.join("content/posts/trip/beach.png").exists());
+    assert!(out.join("content/posts/trip/index.md").is_file());
+}
+
+#[test]
+fn out_keep_lifted_mirrors_the_lifted_images_too() {
+    let spec = sites::hugo();
+    let site = Site::fixture("hugo");
+    let config = site.read_string("imglift.yaml");
+    site.write("imglift.yaml", format!("{config}out_keep_lifted: true\n"));
+    let out = site.outside("public-src");
+    site.run(&["sync", "--out", out.to_str().unwrap()])
+        .expect_code(spec.exit);
+    assert_out_tree(&site, &spec, &out, &["content"], true);
+    assert_eq!(
+        read(&out.join("content/posts/trip/beach.png")),
+        site.read("content/posts/trip/beach.png")
+    );
 }
 
 #[test]
@@ -96,7 +129,7 @@ fn out_dir_pages_are_the_same_as_an_in_place_sync() {
             page.page,
         );
     }
-    assert_out_tree(&with_out, &spec, &out, &["content"]);
+    assert_out_tree(&with_out, &spec, &out, &["content"], false);
 }
 
 #[test]
@@ -215,12 +248,10 @@ fn changed_image_gets_a_new_key_in_the_out_tree() {
         new_keys[..2],
         "the unchanged images kept their keys"
     );
-    // The old object is still there (immutable keys); the out copy has the new bytes.
+    // The old object is still there (immutable keys); the page takes the image from the store,
+    // so the out tree has no copy of it.
     assert!(site.path(spec.store).join(crumb(&old_keys)).is_file());
-    assert_eq!(
-        std::fs::read(out.join("content/posts/sourdough/crumb.png")).unwrap(),
-        new_bytes
-    );
+    assert!(!out.join("content/posts/sourdough/crumb.png").exists());
     // The source page still has its local reference.
     assert!(site
         .read_string(page.page)
@@ -242,6 +273,9 @@ fn out_dir_may_not_be_the_site_root_or_a_content_folder() {
 #[test]
 fn out_prunes_what_imglift_put_there_and_the_sources_lost_but_nothing_else() {
     let site = Site::fixture("hugo");
+    // Lifted images are left out of the out tree unless asked for: ask, so that they are there.
+    let config = site.read_string("imglift.yaml");
+    site.write("imglift.yaml", format!("{config}out_keep_lifted: true\n"));
     site.run(&["sync", "--out", "build"]).expect_code(0);
     let old = "build/content/posts/trip/sunset.png";
     assert!(site.exists(old));
@@ -282,4 +316,184 @@ fn out_prunes_what_imglift_put_there_and_the_sources_lost_but_nothing_else() {
         "{}",
         run.dump()
     );
+}
+
+/// Whether the filesystem of `dir` makes reflinks (copy-on-write clones), which share no inode:
+/// there, a file the out tree takes from a source is a clone rather than a hard link.
+#[cfg(unix)]
+fn makes_reflinks(dir: &Path) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        let a = dir.join(".probe-a");
+        write(&a, b"probe");
+        let b = std::fs::File::create(dir.join(".probe-b")).unwrap();
+        let cloned = rustix::fs::ioctl_ficlone(&b, std::fs::File::open(&a).unwrap()).is_ok();
+        std::fs::remove_file(&a).unwrap();
+        std::fs::remove_file(dir.join(".probe-b")).unwrap();
+        cloned
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = dir;
+        false
+    }
+}
+
+#[cfg(unix)]
+fn inode(path: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(path).unwrap().ino()
+}
+
+#[cfg(unix)]
+#[test]
+fn a_linked_page_that_gets_an_image_is_replaced_in_the_out_tree_and_the_source_is_untouched() {
+    let site = Site::empty("");
+    site.write("content/a.md", "# A\n\nNo picture yet.\n");
+    site.write("content/notes.txt", "notes\n");
+    site.run(&["sync", "--out", "build"]).expect_code(0);
+    // The page without edits and the other file are the sources themselves (or their clones).
+    let linked = !makes_reflinks(site.root());
+    for rel in ["content/a.md", "content/notes.txt"] {
+        assert_eq!(site.read(Path::new("build").join(rel)), site.read(rel));
+        if linked {
+            assert_eq!(
+                inode(&site.path(Path::new("build").join(rel))),
+                inode(&site.path(rel)),
+                "build/{rel} is a copy, not a link"
+            );
+        }
+    }
+
+    // The author adds a picture to the page (the editor writes the file in place).
+    let page = "# A\n\nNo picture yet.\n\n![x](x.png)\n";
+    site.write(
+        "content/x.png",
+        fixture_bytes("demo/static/images/avatar.png"),
+    );
+    std::fs::write(site.path("content/a.md"), page).unwrap();
+    site.run(&["sync", "--out", "build"]).expect_code(0);
+    let built = site.read_string("build/content/a.md");
+    assert!(built.contains(&format!("![x]({PUBLIC_URL}/")), "{built}");
+    assert_eq!(
+        site.read_string("content/a.md"),
+        page,
+        "the rewrite reached the source page through the link"
+    );
+    assert_ne!(
+        inode(&site.path("build/content/a.md")),
+        inode(&site.path("content/a.md"))
+    );
+    // The image is lifted: the out tree has no copy of it.
+    assert!(!site.exists("build/content/x.png"));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_hard_link_in_the_out_tree_to_a_file_outside_is_replaced_not_written_through() {
+    let site = Site::empty("");
+    site.write("content/a.md", "![x](x.png)\n");
+    site.write(
+        "content/x.png",
+        fixture_bytes("demo/static/images/avatar.png"),
+    );
+    site.write("content/notes.txt", "notes for the site\n");
+    site.write("content/plain.md", "# Plain\n");
+    // Files elsewhere, hard-linked into the out tree where imglift will put its files.
+    let victims = [
+        ("build/content/a.md", "page kept elsewhere\n"),
+        ("build/content/notes.txt", "notes kept elsewhere\n"),
+        ("build/content/plain.md", "another page kept elsewhere\n"),
+    ];
+    std::fs::create_dir_all(site.path("build/content")).unwrap();
+    for (i, (rel, text)) in victims.iter().enumerate() {
+        let victim = site.write_outside(format!("victim-{i}"), text);
+        std::fs::hard_link(&victim, site.path(rel)).unwrap();
+    }
+    site.run(&["sync", "--out", "build"]).expect_code(0);
+    for (i, (_, text)) in victims.iter().enumerate() {
+        assert_eq!(read_string(&site.outside(format!("victim-{i}"))), *text);
+    }
+    assert!(site
+        .read_string("build/content/a.md")
+        .contains(&format!("![x]({PUBLIC_URL}/")));
+    assert_eq!(
+        site.read_string("build/content/notes.txt"),
+        "notes for the site\n"
+    );
+    assert_eq!(site.read_string("build/content/plain.md"), "# Plain\n");
+    assert_eq!(site.read_string("content/a.md"), "![x](x.png)\n");
+}
+
+#[test]
+fn an_image_stays_in_the_out_tree_unless_every_page_takes_it_from_the_store() {
+    let png = |name: &str| fixture_bytes(&format!("demo/static/images/{name}"));
+    let site = Site::empty("exclude: [\"content/drafts/**\"]\n");
+    site.write("content/lifted.png", png("avatar.png"));
+    site.write("content/unused.jpg", png("hero.jpg"));
+    site.write(
+        "content/in-layout.png",
+        fixture_bytes("hugo/static/img/diagram.png"),
+    );
+    site.write(
+        "content/in-draft.png",
+        fixture_bytes("hugo/content/posts/trip/beach.png"),
+    );
+    site.write("content/fake.png", "not an image at all\n");
+    site.write(
+        "content/p.md",
+        "![a](lifted.png)\n![b](in-layout.png)\n![c](in-draft.png)\n![d](fake.png)\n",
+    );
+    // Files the generator reads that name an image: a partial and an excluded draft.
+    site.write("content/_partial.html", "<img src=\"in-layout.png\">\n");
+    site.write("content/drafts/d.md", "![c](../in-draft.png)\n");
+    let run = site.run(&["sync", "--out", "build"]);
+    // fake.png is refused (not an image by its bytes): an error, and its reference stays local.
+    run.expect_code(1);
+    assert!(run.stderr_line("content/p.md:4:6").contains("fake.png"), "{}", run.dump());
+    let page = site.read_string("build/content/p.md");
+    assert_eq!(page.matches(PUBLIC_URL).count(), 3, "{page}");
+    assert!(page.contains("](fake.png)"), "{page}");
+    assert!(!site.exists("build/content/lifted.png"), "{}", run.dump());
+    for kept in ["unused.jpg", "in-layout.png", "in-draft.png", "fake.png"] {
+        assert_eq!(
+            site.read(format!("build/content/{kept}")),
+            site.read(format!("content/{kept}")),
+            "{kept} must stay in the out tree"
+        );
+    }
+}
+
+#[test]
+fn an_earlier_copy_of_a_lifted_image_is_pruned_and_nothing_else() {
+    let site = Site::empty("out_keep_lifted: true\n");
+    site.write(
+        "content/a.png",
+        fixture_bytes("demo/static/images/avatar.png"),
+    );
+    site.write("content/p.md", "![a](a.png)\n");
+    site.run(&["sync", "--out", "build"]).expect_code(0);
+    assert_eq!(site.read("build/content/a.png"), site.read("content/a.png"));
+    // An image of the user's own in the out tree, that imglift did not put there.
+    site.write(
+        "build/content/mine.png",
+        fixture_bytes("demo/static/images/hero.jpg"),
+    );
+
+    site.write(
+        "imglift.yaml",
+        format!("public_url: {PUBLIC_URL}\ntarget: {{dir: store}}\n"),
+    );
+    let run = site.run(&["sync", "--out", "build"]);
+    run.expect_code(0);
+    assert!(!site.exists("build/content/a.png"), "{}", run.dump());
+    assert!(
+        run.stdout
+            .contains("removed content/a.png from the out folder"),
+        "{}",
+        run.dump()
+    );
+    assert!(site.exists("build/content/mine.png"));
+    assert!(site.exists("content/a.png"), "the source image was removed");
+    assert!(site.read_string("build/content/p.md").contains(PUBLIC_URL));
 }
