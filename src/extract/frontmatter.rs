@@ -322,11 +322,17 @@ fn scalar(
             (i < b.len()).then(|| (at + 1..at + i, text[1..i].to_string(), Some('"')))
         }
         b'\'' => {
-            let close = text[1..].find('\'')? + 1;
-            if text[close + 1..].starts_with('\'') {
-                return None;
+            // `''` is a quote inside the value (and what `rewrite` writes for one).
+            let mut i = 1;
+            loop {
+                let q = i + text[i..].find('\'')?;
+                if text[q + 1..].starts_with('\'') {
+                    i = q + 2;
+                    continue;
+                }
+                let value = text[1..q].replace("''", "'");
+                return Some((at + 1..at + q, value, Some('\'')));
             }
-            Some((at + 1..at + close, text[1..close].to_string(), Some('\'')))
         }
         b'|' | b'>' | b'&' | b'*' | b'!' | b'{' | b'[' | b'#' => None,
         _ => {

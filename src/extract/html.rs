@@ -182,6 +182,11 @@ fn srcset_urls(b: &[u8], value: Range<usize>) -> Vec<Range<usize>> {
             i += 1;
         }
         let start = i;
+        // Jekyll expands Liquid before the HTML is read: `{{ site.baseurl }}/a.png 1x` is one
+        // URL, not `{{` with descriptors.
+        if b[start..end].starts_with(b"{{") {
+            i += liquid_len(&b[start..end.min(start + 4096)]);
+        }
         while i < end && !b[i].is_ascii_whitespace() {
             i += 1;
         }
@@ -201,6 +206,17 @@ fn srcset_urls(b: &[u8], value: Range<usize>) -> Vec<Range<usize>> {
         }
     }
     urls
+}
+
+/// How many bytes of `b` a Jekyll site path (`{{ site.baseurl }}/x`, `{{ "/x" | relative_url }}`)
+/// at its start takes, or 0.
+fn liquid_len(b: &[u8]) -> usize {
+    let text = match std::str::from_utf8(b) {
+        Ok(t) => t,
+        // Cut inside a character by the caller's bound: read up to it.
+        Err(e) => std::str::from_utf8(&b[..e.valid_up_to()]).unwrap_or_default(),
+    };
+    super::liquid_site_path(text).map_or(0, |(_, used)| used)
 }
 
 /// Decode the character references that occur in URLs; anything else stays as written.

@@ -96,6 +96,68 @@ fn html_img_srcset_and_picture() {
     assert_eq!(dests("<img src=\"x&Über;.png\">")[0].1, "x&Über;.png");
 }
 
+/// Regression (found by the property test): `{{ site.baseurl }}/a.png 1x` was read as the URL
+/// `{{` with descriptors, so a Jekyll `srcset` lifted nothing and reported `{{` missing.
+#[test]
+fn srcset_with_a_liquid_site_path() {
+    let text = "<picture>\n<source srcset=\"{{ site.baseurl }}/a.png 1x, {{ '/b c.png' | relative_url }} 2x,{{site.baseurl}}/c.png\">\n</picture>\n";
+    let got: Vec<_> = dests(text)
+        .into_iter()
+        .map(|(k, _, raw)| (k, raw))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (Kind::Srcset, "{{ site.baseurl }}/a.png".to_string()),
+            (Kind::Srcset, "{{ '/b c.png' | relative_url }}".to_string()),
+            (Kind::Srcset, "{{site.baseurl}}/c.png".to_string()),
+        ]
+    );
+}
+
+/// Regression (found by the property test): Jekyll expands Liquid, then kramdown reads the
+/// destination, decoding its entities; the file is `x&y.png`, not `x&amp;y.png`.
+#[test]
+fn liquid_destination_entities_are_decoded() {
+    assert_eq!(
+        dests("![x]({{ site.baseurl }}/x&amp;y.png)\n"),
+        [(
+            Kind::Liquid,
+            "{{ site.baseurl }}/x&y.png".to_string(),
+            "{{ site.baseurl }}/x&amp;y.png".to_string()
+        )]
+    );
+}
+
+/// Regression (found by the property test): `{{ site.baseurl }}/img(1).png` ended at the first
+/// `)`, so imglift looked for `/img(1` and left `.png)` after the image.
+#[test]
+fn liquid_destination_keeps_balanced_parentheses() {
+    assert_eq!(
+        raw("[![a]({{ site.baseurl }}/img(1).png)](https://example.org)\n"),
+        ["{{ site.baseurl }}/img(1).png"]
+    );
+    assert_eq!(
+        liquid_site_path("{{ site.baseurl }}/a(b(c)).png) x"),
+        Some(("/a(b(c)).png".into(), 30))
+    );
+}
+
+/// Regression (found by the property test): the bounded search for `}}` cut the text at
+/// byte 256 without looking for a character boundary, so a multi-byte character there hid the
+/// image.
+#[test]
+fn liquid_destination_before_a_multi_byte_character() {
+    for pad in 0..4 {
+        let text = format!(
+            "![a]({{{{ site.baseurl }}}}/a.png)\n{}{}\n",
+            "x".repeat(220 + pad),
+            "Üé".repeat(20)
+        );
+        assert_eq!(raw(&text), ["{{ site.baseurl }}/a.png"], "{pad}");
+    }
+}
+
 #[test]
 fn html_comments_and_other_tags_are_skipped() {
     assert!(dests("<!-- <img src=\"old.png\"> -->\n").is_empty());

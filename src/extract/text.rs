@@ -141,7 +141,8 @@ fn liquid(page: &str, p: usize) -> Option<Reference> {
     Some(Reference {
         kind: Kind::Liquid,
         span: p..e,
-        dest: page[p..e].to_string(),
+        // After Liquid, the Markdown parser reads the path: `&amp;` is `&` there.
+        dest: super::html::decode_entities(&page[p..e]),
         context: Context::Markdown,
     })
 }
@@ -151,13 +152,31 @@ fn liquid(page: &str, p: usize) -> Option<Reference> {
 /// or `'`). Returns the site-absolute path and how many bytes of `s` the form takes.
 pub fn liquid_site_path(s: &str) -> Option<(String, usize)> {
     let inner = s.strip_prefix("{{")?;
-    let close = inner.get(..inner.len().min(256))?.find("}}")?;
+    // Bounded, so hostile input stays linear; at a character boundary, or a multi-byte
+    // character 256 bytes on would hide the whole form.
+    let mut bound = inner.len().min(256);
+    while !inner.is_char_boundary(bound) {
+        bound -= 1;
+    }
+    let close = inner[..bound].find("}}")?;
     let expr = inner[..close].trim();
     let after = close + 4;
     if expr == "site.baseurl" {
         let rest = &s[after..];
+        // Balanced parentheses belong to the path, as in a CommonMark destination.
+        let mut depth = 0usize;
         let end = rest
-            .find(|c: char| c.is_whitespace() || matches!(c, ')' | '"' | '\'' | '<' | '>'))
+            .find(|c: char| match c {
+                '(' => {
+                    depth += 1;
+                    false
+                }
+                ')' if depth > 0 => {
+                    depth -= 1;
+                    false
+                }
+                _ => c.is_whitespace() || matches!(c, ')' | '"' | '\'' | '<' | '>'),
+            })
             .unwrap_or(rest.len());
         let path = &rest[..end];
         return (path.starts_with('/') && path.len() > 1).then(|| (path.to_string(), after + end));
