@@ -450,7 +450,11 @@ fn an_image_stays_in_the_out_tree_unless_every_page_takes_it_from_the_store() {
     let run = site.run(&["sync", "--out", "build"]);
     // fake.png is refused (not an image by its bytes): an error, and its reference stays local.
     run.expect_code(1);
-    assert!(run.stderr_line("content/p.md:4:6").contains("fake.png"), "{}", run.dump());
+    assert!(
+        run.stderr_line("content/p.md:4:6").contains("fake.png"),
+        "{}",
+        run.dump()
+    );
     let page = site.read_string("build/content/p.md");
     assert_eq!(page.matches(PUBLIC_URL).count(), 3, "{page}");
     assert!(page.contains("](fake.png)"), "{page}");
