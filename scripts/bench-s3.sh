@@ -1,78 +1,214 @@
 #!/usr/bin/env bash
-# Upload N images of about SIZE bytes to a local S3 server (the tests' s3s server, SigV4 checked)
-# with `imglift sync --out` (which also parses the pages and writes them rewritten, as in a build
-# step) and with `rclone copy --transfers 16` on the same files and server, ROUNDS times each
-# into fresh buckets, alternating, and print every time and the ratio of the medians.
-# (In-place `sync` also fsyncs every page it rewrites; on a machine where the server shares the
-# disk, those fsyncs wait for the server's writes, which measures the disk, not the upload.)
-# Needs rclone (Debian package `rclone`; installed here when missing and running as root).
+# Issue 12's benchmark: imglift against `rclone copy` on the same S3 server, every row in one run.
+#
+# Usage: bash scripts/bench-s3.sh [IMAGES] [SIZE] [ROUNDS] [RTT_MS]
+#        (defaults: 2000 images of 100000 bytes, IMAGES/2 pages, 3 rounds, 30 ms)
+#
+# The server is the tests' S3 server (s3s + s3s-fs, SigV4 checked) on 127.0.0.1, run as the
+# `s3_server` example; the latency row goes through the `latency_proxy` example, which adds
+# RTT_MS of round trip to every request (half each way, chunks pipelined: distance, not
+# bandwidth). Each round runs every row, imglift and rclone alternating (which one goes first
+# flips from round to round), each cold run into a fresh bucket and from a fresh copy of the
+# generated site (no manifest, no stat cache):
+#
+#   cold --out    imglift sync --out DIR              rclone copy
+#   no-op --out   the same again into a fresh DIR     rclone copy --checksum, same bucket again
+#   cold inplace  imglift sync                        rclone copy
+#   no-op inplace imglift sync again                  rclone copy --checksum, same bucket again
+#   cold +RTT     imglift sync --out DIR via proxy    rclone copy via proxy
+#
+# rclone runs with `--transfers 16 --checkers 16`; imglift with its defaults. Every time is
+# printed, then per row the medians, their ratio imglift/rclone and issue 12's goal. Absolute
+# times swing with the machine's load: compare the ratios of one run. Needs python3, and rclone
+# (Debian package `rclone`; installed here when missing and running as root). Peak RSS is
+# shown when GNU time (/usr/bin/time, Debian package `time`) is there.
 set -euo pipefail
-n=${1:-2000}
+images=${1:-2000}
 size=${2:-100000}
 rounds=${3:-3}
+rtt=${4:-30}
+pages=$((images / 2))
 here="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$here"
+echo "reproduce: bash scripts/bench-s3.sh $images $size $rounds $rtt" \
+  "(at $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ', with local changes'))"
 if ! command -v rclone >/dev/null; then
-  apt-get update -qq && apt-get install -y -qq rclone >/dev/null
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get install -y -qq rclone || (apt-get update -qq && apt-get install -y -qq rclone)) >/dev/null
+  else
+    echo "rclone is missing: apt-get install rclone" >&2
+    exit 1
+  fi
 fi
-cargo build --release --quiet --bin imglift --example s3_server
+cargo build --release --quiet --bin imglift --example s3_server --example latency_proxy
+release="${CARGO_TARGET_DIR:-$here/target}/release"
+bin="$release/imglift"
 work="$here/target/bench-s3"
-rm -rf "$work" && mkdir -p "$work"
-python3 scripts/gen_site.py "$work/site" $((n / 2)) "$n" "$size"
-# Serve until the fifo is closed.
-mkfifo "$work/stdin"
+rm -rf "$work"
+mkdir -p "$work/tmp"
+
+server="" proxy=""
+cleanup() {
+  exec 3>&- 4>&- 2>/dev/null || true
+  for pid in $server $proxy; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill "$pid" 2>/dev/null || true
+  done
+  [ -n "${KEEP:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+
+python3 scripts/gen_site.py "$work/master" "$pages" "$images" "$size" >/dev/null
+mkdir -p "$work/rclone-src"
+find "$work/master" -name '*.png' -exec cp -l -t "$work/rclone-src" {} +
+echo "$pages pages, $(find "$work/rclone-src" -type f | wc -l) images," \
+  "$(du -sb "$work/rclone-src" | cut -f1) bytes; $rounds rounds; rclone $(rclone version | head -1 | cut -d' ' -f2)"
+
+# The server (its objects under $work/tmp) and the proxy serve until their fifos close.
 buckets=""
-for r in $(seq "$rounds"); do buckets="$buckets imglift$r rclone$r"; done
-"$here/target/release/examples/s3_server" $buckets <"$work/stdin" >"$work/server.txt" 2>"$work/server.err" &
+for r in $(seq "$rounds"); do
+  for b in i-out i-in i-far r-out r-in r-far; do buckets="$buckets r$r-$b"; done
+done
+mkfifo "$work/server.in" "$work/proxy.in"
+TMPDIR="$work/tmp" "$release/examples/s3_server" $buckets <"$work/server.in" >"$work/server.txt" 2>"$work/server.err" &
 server=$!
-exec 3>"$work/stdin"
+exec 3>"$work/server.in"
 for _ in $(seq 100); do grep -q '^root=' "$work/server.txt" 2>/dev/null && break; sleep 0.1; done
+grep -q '^root=' "$work/server.txt" || { echo "the S3 server did not start:" >&2; cat "$work/server.err" >&2; exit 1; }
 endpoint=$(sed -n 's/^endpoint=//p' "$work/server.txt")
+root=$(sed -n 's/^root=//p' "$work/server.txt")
+"$release/examples/latency_proxy" "${endpoint#http://}" $((rtt / 2)) <"$work/proxy.in" >"$work/proxy.txt" 2>"$work/proxy.err" &
+proxy=$!
+exec 4>"$work/proxy.in"
+for _ in $(seq 100); do grep -q '^endpoint=' "$work/proxy.txt" 2>/dev/null && break; sleep 0.1; done
+far=$(sed -n 's/^endpoint=//p' "$work/proxy.txt")
+[ -n "$far" ] || { echo "the latency proxy did not start:" >&2; cat "$work/proxy.err" >&2; exit 1; }
+
 export IMGLIFT_ACCESS_KEY_ID=$(sed -n 's/^access_key=//p' "$work/server.txt")
 export IMGLIFT_SECRET_ACCESS_KEY=$(sed -n 's/^secret_key=//p' "$work/server.txt")
-mkdir -p "$work/rclone-src"
-find "$work/site" -name '*.png' -exec cp {} "$work/rclone-src/" \;
-bytes=$(du -sb "$work/rclone-src" | cut -f1)
-echo "$n images, $bytes bytes, endpoint $endpoint"
-export RCLONE_CONFIG_LOCALS3_TYPE=s3 RCLONE_CONFIG_LOCALS3_PROVIDER=Other
-export RCLONE_CONFIG_LOCALS3_ACCESS_KEY_ID=$IMGLIFT_ACCESS_KEY_ID
-export RCLONE_CONFIG_LOCALS3_SECRET_ACCESS_KEY=$IMGLIFT_SECRET_ACCESS_KEY
-export RCLONE_CONFIG_LOCALS3_ENDPOINT=$endpoint RCLONE_CONFIG_LOCALS3_REGION=auto
-export RCLONE_CONFIG_LOCALS3_FORCE_PATH_STYLE=true
-times_i=() times_r=()
-for r in $(seq "$rounds"); do
-  cat >"$work/site/imglift.yaml" <<YAML
+for remote in NEAR FAR; do
+  export RCLONE_CONFIG_${remote}_TYPE=s3 RCLONE_CONFIG_${remote}_PROVIDER=Other
+  export RCLONE_CONFIG_${remote}_ACCESS_KEY_ID=$IMGLIFT_ACCESS_KEY_ID
+  export RCLONE_CONFIG_${remote}_SECRET_ACCESS_KEY=$IMGLIFT_SECRET_ACCESS_KEY
+  export RCLONE_CONFIG_${remote}_REGION=auto RCLONE_CONFIG_${remote}_FORCE_PATH_STYLE=true
+done
+export RCLONE_CONFIG_NEAR_ENDPOINT=$endpoint RCLONE_CONFIG_FAR_ENDPOINT=$far
+# AWS_CA_BUNDLE (set on some machines) makes rclone refuse a plain-http endpoint.
+unset AWS_CA_BUNDLE
+
+# A fresh copy of the generated site (images hard-linked, every other file copied) uploading to BUCKET.
+fresh_site() { # DIR BUCKET ENDPOINT
+  rm -rf "$1"
+  python3 - "$work/master" "$1" <<'PY'
+import os, shutil, sys
+src, dst = sys.argv[1:]
+for folder, _, files in os.walk(src):
+    to = os.path.join(dst, os.path.relpath(folder, src))
+    os.makedirs(to, exist_ok=True)
+    for f in files:
+        (os.link if f.endswith(".png") else shutil.copyfile)(os.path.join(folder, f), os.path.join(to, f))
+PY
+  cat >"$1/imglift.yaml" <<YAML
 content: [content]
 static: [static]
 public_url: https://img.example.com
 front_matter: [image]
-concurrency: 16
 target:
   s3:
-    bucket: imglift$r
-    endpoint: $endpoint
+    bucket: $2
+    endpoint: $3
 YAML
-  rm -f "$work/site/imglift.lock" && rm -rf "$work/out"
+}
+
+declare -A times rss
+# Time one command (in DIR) under KEY; a failure stops the benchmark.
+timed() { # KEY DIR COMMAND...
+  local key=$1 dir=$2 s e t m=""
+  shift 2
   sync
   s=$EPOCHREALTIME
-  (cd "$work/site" && "$here/target/release/imglift" sync --out "$work/out" >/dev/null 2>"$work/imglift.err")
+  if [ -x /usr/bin/time ]; then
+    (cd "$dir" && timeout 900 /usr/bin/time -o "$work/rss" -f %M "$@") >/dev/null 2>"$work/err" || {
+      echo "FAILED: $key: $*" >&2; tail -5 "$work/err" >&2; exit 1; }
+    m=$(tail -1 "$work/rss")
+  else
+    (cd "$dir" && timeout 900 "$@") >/dev/null 2>"$work/err" || {
+      echo "FAILED: $key: $*" >&2; tail -5 "$work/err" >&2; exit 1; }
+  fi
   e=$EPOCHREALTIME
-  times_i+=("$(awk "BEGIN{print $e - $s}")")
-  tail -1 "$work/imglift.err"
-  sync
-  s=$EPOCHREALTIME
-  # AWS_CA_BUNDLE (set on some machines) makes rclone refuse a plain-http endpoint.
-  env -u AWS_CA_BUNDLE rclone copy -q --transfers 16 --checkers 16 "$work/rclone-src" "locals3:rclone$r"
-  e=$EPOCHREALTIME
-  times_r+=("$(awk "BEGIN{print $e - $s}")")
-  printf 'round %s: imglift sync --out %6.2f s, rclone copy --transfers 16 %6.2f s\n' "$r" "${times_i[-1]}" "${times_r[-1]}"
+  t=$(awk "BEGIN{printf \"%.3f\", $e - $s}")
+  times[$key]+="$t "
+  [ -z "$m" ] || rss[$key]+="$m "
+  printf '  %-16s %7.2f s %s  %s\n' "$key" "$t" "${m:+$((m / 1024)) MB}" "$(tail -1 "$work/err" | cut -c1-140)"
+}
+rclone_copy() { # KEY REMOTE:BUCKET [FLAGS]
+  local key=$1 to=$2
+  shift 2
+  timed "$key" "$work" rclone copy -q --transfers 16 --checkers 16 "$@" "$work/rclone-src" "$to"
+}
+objects() { find "$root/$1" -type f ! -name '.*' | wc -l; }
+
+for r in $(seq "$rounds"); do
+  echo "round $r"
+  fresh_site "$work/s-out" "r$r-i-out" "$endpoint"
+  fresh_site "$work/s-in" "r$r-i-in" "$endpoint"
+  fresh_site "$work/s-far" "r$r-i-far" "$far"
+  imglift_cold_out() { rm -rf "$work/out"; timed "imglift cold-out" "$work/s-out" "$bin" sync --out "$work/out"; }
+  imglift_noop_out() { rm -rf "$work/out"; timed "imglift noop-out" "$work/s-out" "$bin" sync --out "$work/out"; }
+  imglift_cold_in() { timed "imglift cold-in" "$work/s-in" "$bin" sync; }
+  imglift_noop_in() { timed "imglift noop-in" "$work/s-in" "$bin" sync; }
+  imglift_cold_far() { rm -rf "$work/out"; timed "imglift cold-far" "$work/s-far" "$bin" sync --out "$work/out"; }
+  # Odd rounds imglift first in each row, even rounds rclone first.
+  if [ $((r % 2)) = 1 ]; then first=imglift; else first=rclone; fi
+  run_row() { # IMGLIFT_FN RCLONE_ARGS...
+    local fn=$1
+    shift
+    if [ "$first" = imglift ]; then "$fn"; rclone_copy "$@"; else rclone_copy "$@"; "$fn"; fi
+  }
+  run_row imglift_cold_out "rclone cold-out" "near:r$r-r-out"
+  run_row imglift_noop_out "rclone noop-out" "near:r$r-r-out" --checksum
+  run_row imglift_cold_in "rclone cold-in" "near:r$r-r-in"
+  run_row imglift_noop_in "rclone noop-in" "near:r$r-r-in" --checksum
+  run_row imglift_cold_far "rclone cold-far" "far:r$r-r-far"
+  if [ "$r" = 1 ]; then
+    echo "  objects stored: imglift $(objects r1-i-out) $(objects r1-i-in) $(objects r1-i-far)," \
+      "rclone $(objects r1-r-out) $(objects r1-r-in) $(objects r1-r-far)"
+  fi
+  # Disk: the objects of this round are not needed again.
+  for b in i-out i-in i-far r-out r-in r-far; do find "$root/r$r-$b" -mindepth 1 -delete; done
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END{print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-mi=$(median "${times_i[@]}")
-mr=$(median "${times_r[@]}")
-root=$(sed -n 's/^root=//p' "$work/server.txt")
-echo "objects stored: imglift $(find "$root/imglift1" -type f | wc -l), rclone $(find "$root/rclone1" -type f | wc -l) (round 1)"
-exec 3>&-
-wait $server || true
-printf 'median: imglift %.2f s, rclone %.2f s; ratio rclone/imglift %.2f\n' "$mi" "$mr" "$(awk "BEGIN{print $mr / $mi}")"
-cat "$work/server.err"
+
+median() { printf '%s\n' $1 | sort -g | awk '{a[NR]=$1} END{print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+echo
+echo "| run | imglift | rclone | ratio | goal |"
+echo "| --- | --- | --- | --- | --- |"
+row() { # KEY LABEL RCLONE_LABEL GOAL
+  local mi mr
+  mi=$(median "${times[imglift $1]}")
+  mr=$(median "${times[rclone $1]}")
+  printf '| %s | %.2f s | %.2f s%s | %.2f | ≤ %s |\n' "$2" "$mi" "$mr" "$3" "$(awk "BEGIN{print $mi / $mr}")" "$4"
+}
+row cold-out 'cold, `sync --out DIR`' "" 0.8
+row noop-out 'nothing changed, `sync --out` into a fresh DIR' ' (`--checksum`)' 0.1
+row cold-in 'cold, in place (`sync`)' "" 0.8
+row noop-in 'nothing changed, in place' ' (`--checksum`)' 0.1
+row cold-far "cold, \`sync --out\`, +${rtt} ms round trip" "" 0.6
+echo
+echo "medians of $rounds rounds; every time (s):"
+for k in cold-out noop-out cold-in noop-in cold-far; do
+  printf '  %-9s imglift %s| rclone %s\n' "$k" "${times[imglift $k]}" "${times[rclone $k]}"
+done
+if [ "${#rss[@]}" -gt 0 ]; then
+  printf '  peak RSS (MB, median):'
+  for k in cold-out noop-out cold-in noop-in cold-far; do
+    printf ' %s imglift %.0f rclone %.0f;' "$k" "$(awk "BEGIN{print $(median "${rss[imglift $k]}") / 1024}")" \
+      "$(awk "BEGIN{print $(median "${rss[rclone $k]}") / 1024}")"
+  done
+  echo
+fi
+exec 3>&- 4>&-
+for pid in $server $proxy; do
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+done
+sed 's/^/  server: /' "$work/server.err" | cut -c1-400
+sed 's/^/  /' "$work/proxy.err"

@@ -17,6 +17,8 @@ pub const FILE_NAMES: [&str; 2] = ["imglift.yaml", "imglift.yml"];
 pub const DEFAULT_KEY: &str = "{hash:16}/{fileName}.{extName}";
 pub const DEFAULT_CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
 pub const DEFAULT_CONCURRENCY: usize = 16;
+/// Against S3 or R2 each upload mostly waits a round trip: more of them in flight.
+pub const DEFAULT_S3_CONCURRENCY: usize = 64;
 pub const DEFAULT_MAX_SIZE: u64 = 20 * 1024 * 1024;
 /// The local stat cache, beside the manifest; not committed.
 pub const CACHE_FILE: &str = ".imglift-cache";
@@ -207,7 +209,11 @@ impl Config {
             .and_then(|t| t.dir.as_ref())
             .is_some_and(|d| d.is_relative());
         let target = target_config(raw.target.unwrap_or_default(), &base, file)?;
-        let concurrency = concurrency(raw.concurrency, overrides, env)?;
+        let default_concurrency = match target {
+            TargetConfig::S3(_) => DEFAULT_S3_CONCURRENCY,
+            TargetConfig::Dir(_) => DEFAULT_CONCURRENCY,
+        };
+        let concurrency = concurrency(raw.concurrency, overrides, env, default_concurrency)?;
         let manifest = base.join(
             raw.manifest
                 .unwrap_or_else(|| PathBuf::from("imglift.lock")),
@@ -424,6 +430,7 @@ fn concurrency(
     file_value: Option<usize>,
     overrides: &Overrides,
     env: &dyn Fn(&str) -> Option<String>,
+    default: usize,
 ) -> Result<usize, ConfigError> {
     let concurrency = match overrides.concurrency {
         Some(n) => n,
@@ -432,7 +439,7 @@ fn concurrency(
                 key: "IMGLIFT_CONCURRENCY",
                 message: format!("`{v}` is not a whole number"),
             })?,
-            None => file_value.unwrap_or(DEFAULT_CONCURRENCY),
+            None => file_value.unwrap_or(default),
         },
     };
     if concurrency == 0 {

@@ -1,5 +1,7 @@
 //! Hash: check that each distinct local file is an image by its bytes, then blake3 it, in
-//! parallel (rayon).
+//! parallel (rayon) on every core. For an S3 target the MD5 that each PUT carries
+//! (`Content-MD5`) is computed in the same pass over the bytes already read, so the upload
+//! stage does not hash a second time.
 //!
 //! A local stat cache (path, size, mtime → hash and type), kept beside the manifest and never
 //! committed, means an unchanged file is not read again. The cache is only an accelerator: a
@@ -12,7 +14,7 @@ use std::time::UNIX_EPOCH;
 
 use rayon::prelude::*;
 
-use crate::config::Config;
+use crate::config::{Config, TargetConfig};
 use crate::fs::{escape, rel, unescape};
 use crate::pages::Page;
 use crate::progress::Progress;
@@ -29,6 +31,8 @@ pub struct ImageFile {
     /// blake3, lowercase hex.
     pub hash: String,
     pub mime: String,
+    /// MD5 of the same bytes, when the store wants it (S3's `Content-MD5`).
+    pub md5: Option<[u8; 16]>,
 }
 
 /// Why a file will not be uploaded.
@@ -200,9 +204,10 @@ struct CacheEntry {
     inode: u64,
     hash: String,
     mime: String,
+    md5: Option<[u8; 16]>,
 }
 
-/// (path, size, mtime) → (hash, type), for files already hashed on this machine.
+/// (path, size, mtime) → (hash, type, MD5), for files already hashed on this machine.
 #[derive(Debug, Default)]
 pub struct StatCache {
     entries: HashMap<String, CacheEntry>,
@@ -238,14 +243,15 @@ impl StatCache {
         let mut text = String::from("# imglift stat cache: not to be committed\n");
         for (rel, e) in rows {
             text.push_str(&format!(
-                "{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
                 escape(rel),
                 e.size,
                 e.mtime_ns,
                 e.ctime_ns,
                 e.inode,
                 e.hash,
-                e.mime
+                e.mime,
+                e.md5.map_or_else(|| "-".to_string(), |m| hex_md5(&m)),
             ));
         }
         crate::fs::write_replace(path, text.as_bytes())
@@ -262,11 +268,23 @@ impl StatCache {
     }
 }
 
-/// One line of the cache file: path, size, mtime, ctime, inode, blake3 (64 hex digits), type.
+/// One line of the cache file: path, size, mtime, ctime, inode, blake3 (64 hex digits), type,
+/// and MD5 (32 hex digits, or `-` when the file was hashed for a store that does not want it;
+/// lines written before the MD5 column end after the type).
 fn parse_cache_line(line: &str) -> Option<(String, CacheEntry)> {
     let f: Vec<&str> = line.split('\t').collect();
-    let [rel, size, mtime, ctime, inode, hash, mime] = f[..] else {
-        return None;
+    let (rel, size, mtime, ctime, inode, hash, mime, md5) = match f[..] {
+        [rel, size, mtime, ctime, inode, hash, mime] => {
+            (rel, size, mtime, ctime, inode, hash, mime, "-")
+        }
+        [rel, size, mtime, ctime, inode, hash, mime, md5] => {
+            (rel, size, mtime, ctime, inode, hash, mime, md5)
+        }
+        _ => return None,
+    };
+    let md5 = match md5 {
+        "-" => None,
+        hex => Some(parse_md5(hex)?),
     };
     let valid_hash = hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit());
     if !valid_hash || !mime.starts_with("image/") {
@@ -279,8 +297,25 @@ fn parse_cache_line(line: &str) -> Option<(String, CacheEntry)> {
         inode: inode.parse().ok()?,
         hash: hash.to_ascii_lowercase(),
         mime: mime.to_string(),
+        md5,
     };
     Some((unescape(rel), entry))
+}
+
+/// An MD5 as 32 lowercase hex digits.
+pub fn hex_md5(md5: &[u8; 16]) -> String {
+    md5.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn parse_md5(hex: &str) -> Option<[u8; 16]> {
+    if hex.len() != 32 || !hex.is_ascii() {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(out)
 }
 
 fn mtime_ns(meta: &std::fs::Metadata) -> u128 {
@@ -312,9 +347,10 @@ pub fn hash_referenced(pages: &[Page], config: &Config) -> Hashed {
     }
     let files: Vec<(PathBuf, String)> = files.into_iter().collect();
     let mut cache = StatCache::load(&config.cache_file);
+    let want_md5 = matches!(config.target, TargetConfig::S3(_));
     let hashed = {
         let bar = Progress::new(files.len(), "hashing");
-        hash_all(&files, config.max_size, &mut cache, &|| bar.inc())
+        hash_all(&files, config.max_size, want_md5, &mut cache, &|| bar.inc())
     };
     let mut images = Vec::new();
     let mut refused: BTreeMap<PathBuf, Refusal> = BTreeMap::new();
@@ -355,17 +391,19 @@ pub fn hash_referenced(pages: &[Page], config: &Config) -> Hashed {
     }
 }
 
-/// Sniff and hash each file in parallel. Results are in the order of `files`.
+/// Sniff and hash each file in parallel (and MD5 it too when `want_md5`). Results are in the
+/// order of `files`.
 pub fn hash_all(
     files: &[(PathBuf, String)],
     limit: u64,
+    want_md5: bool,
     cache: &mut StatCache,
     on_done: &(dyn Fn() + Sync),
 ) -> Vec<Result<ImageFile, Refusal>> {
     let results: Vec<(Result<ImageFile, Refusal>, Option<CacheEntry>)> = files
         .par_iter()
         .map(|(path, rel)| {
-            let r = hash_one(path, rel, limit, &cache.entries);
+            let r = hash_one(path, rel, limit, want_md5, &cache.entries);
             on_done();
             r
         })
@@ -387,6 +425,7 @@ fn hash_one(
     path: &Path,
     rel: &str,
     limit: u64,
+    want_md5: bool,
     cache: &HashMap<String, CacheEntry>,
 ) -> (Result<ImageFile, Refusal>, Option<CacheEntry>) {
     // Opened once, without following links, checked to be the regular file resolve found
@@ -400,18 +439,21 @@ fn hash_one(
         return (Err(Refusal::TooLarge { size, limit }), None);
     }
     let mtime = mtime_ns(&meta);
-    let image = |hash: String, mime: String| ImageFile {
+    let image = |hash: String, mime: String, md5: Option<[u8; 16]>| ImageFile {
         path: path.to_path_buf(),
         rel: rel.to_string(),
         size,
         hash,
         mime,
+        md5,
     };
     let (ctime_ns, inode) = crate::fs::change_identity(&meta);
     if let Some(e) = cache.get(rel) {
         let same = e.size == size && e.mtime_ns == mtime && e.ctime_ns == ctime_ns;
-        if same && e.inode == inode && mtime != 0 {
-            return (Ok(image(e.hash.clone(), e.mime.clone())), None);
+        // An entry without the MD5 a store wants is read again, once, to add it.
+        let complete = !want_md5 || e.md5.is_some();
+        if same && complete && e.inode == inode && mtime != 0 {
+            return (Ok(image(e.hash.clone(), e.mime.clone(), e.md5)), None);
         }
     }
     let mut bytes = Vec::with_capacity(size as usize);
@@ -421,7 +463,9 @@ fn hash_one(
     let Some(mime) = sniff(&bytes) else {
         return (Err(Refusal::NotImage), None);
     };
+    // Both digests from the bytes read once, while they are still in the cache.
     let hash = blake3::hash(&bytes).to_hex().to_string();
+    let md5 = want_md5.then(|| md5::compute(&bytes).0);
     let entry = CacheEntry {
         size: bytes.len() as u64,
         mtime_ns: mtime,
@@ -429,8 +473,9 @@ fn hash_one(
         inode,
         hash: hash.clone(),
         mime: mime.to_string(),
+        md5,
     };
-    (Ok(image(hash, mime.to_string())), Some(entry))
+    (Ok(image(hash, mime.to_string(), md5)), Some(entry))
 }
 
 #[cfg(test)]
@@ -479,7 +524,7 @@ mod tests {
         cache: &mut StatCache,
     ) -> Result<ImageFile, Refusal> {
         let files = [(path.to_path_buf(), rel.to_string())];
-        hash_all(&files, limit, cache, &|| {}).pop().unwrap()
+        hash_all(&files, limit, false, cache, &|| {}).pop().unwrap()
     }
 
     #[test]
@@ -648,7 +693,7 @@ mod tests {
         }
         let done = AtomicUsize::new(0);
         let mut cache = StatCache::default();
-        let got = hash_all(&files, 1 << 20, &mut cache, &|| {
+        let got = hash_all(&files, 1 << 20, false, &mut cache, &|| {
             done.fetch_add(1, Ordering::Relaxed);
         });
         assert_eq!(done.load(Ordering::Relaxed), files.len());
@@ -764,6 +809,70 @@ mod tests {
         let got = hash1(&path, rel, 1 << 20, &mut loaded).unwrap();
         assert_eq!(got.hash, planted, "the loaded cache was not used");
         assert_eq!(got.mime, "image/png");
+    }
+
+    /// For an S3 target the MD5 comes from the read that the blake3 came from, and is kept in
+    /// the cache; an entry without it (written for a folder target, or before the MD5 column)
+    /// is read once more to add it.
+    #[test]
+    fn the_md5_a_store_wants_is_hashed_with_the_blake3_and_cached() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.png");
+        let cache_file = dir.path().join(".imglift-cache");
+        write(&path, &png(), at(1_700_000_000));
+        let files = [(path.clone(), "a.png".to_string())];
+        let hash = |want_md5: bool, cache: &mut StatCache| {
+            hash_all(&files, 1 << 20, want_md5, cache, &|| {})
+                .pop()
+                .unwrap()
+                .unwrap()
+        };
+        let mut cache = StatCache::default();
+        assert_eq!(hash(false, &mut cache).md5, None);
+        // Planted: only a read of the file gives the real blake3 back.
+        let planted = "e".repeat(64);
+        cache.entries.get_mut("a.png").unwrap().hash = planted.clone();
+        assert_eq!(hash(false, &mut cache).hash, planted);
+        let with_md5 = hash(true, &mut cache);
+        assert_eq!(
+            with_md5.hash,
+            hex(&png()),
+            "an entry without MD5 is read again"
+        );
+        assert_eq!(with_md5.md5, Some(md5::compute(png()).0));
+
+        cache.save(&cache_file).unwrap();
+        let saved = std::fs::read_to_string(&cache_file).unwrap();
+        assert!(
+            saved.contains(&format!("{:x}", md5::compute(png()))),
+            "{saved}"
+        );
+        let mut loaded = StatCache::load(&cache_file);
+        loaded.entries.get_mut("a.png").unwrap().hash = planted.clone();
+        let from_cache = hash(true, &mut loaded);
+        assert_eq!(
+            from_cache.hash, planted,
+            "the complete entry is used without a read"
+        );
+        assert_eq!(from_cache.md5, with_md5.md5);
+
+        // A line in the format before the MD5 column still loads, without an MD5.
+        let old: String = saved
+            .lines()
+            .map(|l| match l.rsplit_once('\t') {
+                Some((head, _)) if !l.starts_with('#') => format!("{head}\n"),
+                _ => format!("{l}\n"),
+            })
+            .collect();
+        std::fs::write(&cache_file, old).unwrap();
+        let mut old = StatCache::load(&cache_file);
+        assert_eq!(old.entries["a.png"].md5, None);
+        old.entries.get_mut("a.png").unwrap().hash = planted.clone();
+        assert_eq!(
+            hash(false, &mut old).hash,
+            planted,
+            "an old line is still a hit"
+        );
     }
 
     #[test]

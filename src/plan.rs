@@ -384,6 +384,7 @@ mod tests {
             size: 1,
             hash: hash_char.to_string().repeat(64),
             mime: "image/png".into(),
+            md5: None,
         }
     }
 

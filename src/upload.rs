@@ -169,6 +169,7 @@ pub fn run(
             hash: &p.image.hash,
             mime: &p.image.mime,
             cache_control,
+            md5: p.image.md5,
         };
         let outcome = match p.action {
             Action::Reuse if store.still_there(&obj) != Some(false) => return Outcome::Reused,

@@ -229,7 +229,7 @@ pub fn render(
     t.push_str("# Credentials are never written here: export IMGLIFT_ACCESS_KEY_ID and\n");
     t.push_str("# IMGLIFT_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), or use CI secrets.\n\n");
     t.push_str("cache_control: \"public, max-age=31536000, immutable\"\n");
-    t.push_str("concurrency: 16                  # uploads (and verify requests) in flight\n");
+    t.push_str("# concurrency: 64                # uploads and verify requests in flight (default: 16 with a folder, 64 with S3 or R2)\n");
     t.push_str("max_size: 20971520               # bytes; larger files are refused\n");
     t.push_str(
         "manifest: imglift.lock           # commit it; .imglift-cache beside it is local only\n",

@@ -66,6 +66,7 @@ pub fn repair(
             hash: &entry.hash,
             mime: &entry.mime,
             cache_control: &config.cache_control,
+            md5: None,
         };
         match store.put(&obj) {
             Ok(()) => out.objects.push(ObjectLine {

@@ -26,6 +26,9 @@ pub struct Object<'a> {
     pub hash: &'a str,
     pub mime: &'a str,
     pub cache_control: &'a str,
+    /// MD5 of the bytes, when the hash stage computed it (a store that needs one and finds
+    /// `None` computes it itself).
+    pub md5: Option<[u8; 16]>,
 }
 
 /// What the store already holds under a key.

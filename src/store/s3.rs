@@ -438,10 +438,12 @@ impl Store for S3Store {
                 obj.path.display()
             )));
         }
-        let digest = md5::compute(&bytes);
-        let md5_hex = format!("{digest:x}");
+        // The hash stage computed the MD5 with the blake3, from the same bytes that the check
+        // above just matched.
+        let digest = obj.md5.unwrap_or_else(|| md5::compute(&bytes).0);
+        let md5_hex = crate::hash::hex_md5(&digest);
         let headers = self
-            .put_headers(obj, &digest.0)
+            .put_headers(obj, &digest)
             .map_err(|e| StoreError::Failed(format!("PUT `{}`: {e}", obj.key)))?;
         let body = bytes::Bytes::from(bytes);
         self.with_retries("PUT", obj.key, || {
