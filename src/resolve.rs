@@ -316,6 +316,34 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_scheme_starts_with_a_letter_and_holds_only_scheme_characters() {
+        assert_eq!(scheme("https://x.png"), Some("https"));
+        assert_eq!(scheme("C:/x.png"), Some("C"));
+        assert_eq!(scheme("1x:y.png"), None);
+        assert_eq!(scheme("my pic:1.png"), None);
+        assert_eq!(scheme("plain.png"), None);
+    }
+
+    #[test]
+    fn searched_lists_where_a_missing_file_was_looked_for_inside_the_root() {
+        let s = Site::new();
+        let root = &s.config.root;
+        assert_eq!(
+            searched("gone.png", &s.page, &s.config),
+            [root.join("content/posts/trip/gone.png")]
+        );
+        assert_eq!(
+            searched("/img/gone.png", &s.page, &s.config),
+            [
+                root.join("static/img/gone.png"),
+                root.join("content/img/gone.png"),
+                root.join("img/gone.png"),
+            ]
+        );
+        assert!(searched("../../../../gone.png", &s.page, &s.config).is_empty());
+    }
+
     #[track_caller]
     fn assert_refused(got: Resolved, dest: &str) {
         assert!(
