@@ -84,18 +84,6 @@ fn temps(site: &Site) -> Vec<PathBuf> {
         .collect()
 }
 
-/// The keys of the lifted URLs in a page.
-fn keys_in(text: &str) -> Vec<String> {
-    let base = format!("{PUBLIC_URL}/");
-    text.match_indices(&base)
-        .map(|(at, _)| {
-            let rest = &text[at + base.len()..];
-            let end = rest.find([')', '"', ' ', '\n']).unwrap_or(rest.len());
-            percent_decode_lossy(&rest[..end])
-        })
-        .collect()
-}
-
 /// After a kill: each page is its old or its new bytes; each object the manifest records and
 /// each object a rewritten page points at is in the store with its final bytes; `check` can
 /// read the manifest. Returns how many pages were already rewritten.
@@ -111,7 +99,7 @@ fn assert_whole(site: &Site, old: &State, new: &State, what: &str) -> usize {
         if bytes == &new.pages[path] {
             rewritten += 1;
             let text = String::from_utf8_lossy(bytes);
-            for key in keys_in(&text) {
+            for key in lifted_keys(&text) {
                 assert!(
                     now.store.contains_key(Path::new(&key)),
                     "{what}: {} points at {key}, which is not in the store",

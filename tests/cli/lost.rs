@@ -9,18 +9,6 @@ use crate::support::*;
 const PNG: &str = "hugo/static/img/diagram.png";
 const JPG: &str = "demo/static/images/hero.jpg";
 
-/// The `https://img.example.com/…` URLs in a text, without the base.
-fn lifted_keys(text: &str) -> Vec<String> {
-    let base = format!("{PUBLIC_URL}/");
-    text.match_indices(&base)
-        .map(|(at, _)| {
-            let rest = &text[at + base.len()..];
-            let end = rest.find([')', '"', ' ', '\n']).unwrap_or(rest.len());
-            percent_decode_lossy(&rest[..end])
-        })
-        .collect()
-}
-
 #[test]
 fn parallel_syncs_on_overlapping_pages_record_every_rewritten_url() {
     let site = Site::empty("key: \"{hash:16}/{fileName}.{extName}\"\n");

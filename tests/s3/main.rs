@@ -89,19 +89,6 @@ impl S3Site for Site {
     }
 }
 
-/// The public URLs in a page, as keys.
-fn keys_in(text: &str) -> Vec<String> {
-    text.match_indices(PUBLIC_URL)
-        .map(|(i, _)| {
-            let rest = &text[i + PUBLIC_URL.len() + 1..];
-            let end = rest
-                .find(|c: char| c.is_whitespace() || matches!(c, ')' | '"' | '\'' | '>' | ','))
-                .unwrap_or(rest.len());
-            percent_decode_lossy(&rest[..end])
-        })
-        .collect()
-}
-
 /// HEAD an object with a real S3 client, as a user checking the bucket would.
 fn head(s3: &TestS3, key: &str) -> s3::serde_types::HeadObjectResult {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -170,7 +157,7 @@ fn full_sync_stores_every_object_with_bytes_type_and_cache_control() {
     // Every URL in every page names an object that is in the bucket.
     let mut referenced = 0;
     for (page, text) in site.pages() {
-        for key in keys_in(&text) {
+        for key in support::lifted_keys(&text) {
             assert!(
                 manifest.contains_key(&key),
                 "{page} points at {key}, not in the manifest"
@@ -371,7 +358,7 @@ fn a_killed_run_leaves_no_torn_file_and_the_next_run_converges() {
             !text.contains("](/images/"),
             "{page} still has a local image"
         );
-        for key in keys_in(&text) {
+        for key in support::lifted_keys(&text) {
             assert!(s3.object_path(BUCKET, &key).is_file(), "{page}: {key}");
         }
     }

@@ -27,7 +27,7 @@ fn many_images(site: &Site, n: usize) {
 fn every_reference_is_stored(s3: &TestS3, site: &Site) -> usize {
     let mut n = 0;
     for (page, text) in site.pages() {
-        for key in keys_in(&text) {
+        for key in crate::support::lifted_keys(&text) {
             let stored = std::fs::read(s3.object_path(BUCKET, &key))
                 .unwrap_or_else(|_| panic!("{page} points at {key}, which is not stored"));
             let (hash, _) = &site.manifest()[&key];

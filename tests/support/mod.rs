@@ -54,6 +54,19 @@ pub fn percent_decode_lossy(s: &str) -> String {
     String::from_utf8_lossy(&percent_decode(s)).into_owned()
 }
 
+/// The keys of the lifted URLs (`PUBLIC_URL/…`) in a page, decoded.
+pub fn lifted_keys(text: &str) -> Vec<String> {
+    text.match_indices(PUBLIC_URL)
+        .map(|(i, _)| {
+            let rest = &text[i + PUBLIC_URL.len() + 1..];
+            let end = rest
+                .find(|c: char| c.is_whitespace() || matches!(c, ')' | '"' | '\'' | '>' | ','))
+                .unwrap_or(rest.len());
+            percent_decode_lossy(&rest[..end])
+        })
+        .collect()
+}
+
 /// The entry lines of a manifest (`imglift.lock`; comments skipped), split into their
 /// tab-separated fields: key, blake3, size, content type, source, uploaded.
 pub fn manifest_entries(text: &str) -> Vec<Vec<String>> {
