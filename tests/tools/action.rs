@@ -124,18 +124,7 @@ impl Runner {
             .arg(&script_file)
             .current_dir(cwd)
             .stdin(Stdio::null());
-        // The runner's environment: nothing of imglift's, of `cargo test`'s or of a proxy.
-        remove_imglift_env(&mut cmd);
-        for (key, _) in std::env::vars_os() {
-            let k = key.to_string_lossy();
-            if k.starts_with("CARGO_") && k != "CARGO_HOME"
-                || k == "CARGO"
-                || k.to_ascii_lowercase().ends_with("_proxy")
-                || k == "RUST_BACKTRACE"
-            {
-                cmd.env_remove(&key);
-            }
-        }
+        runner_env(&mut cmd);
         let path = std::env::join_paths(
             self.path
                 .iter()

@@ -55,16 +55,7 @@ fn run_job(dir: &Path, lines: &[String], bin: &Path, env: &[(&str, &str)]) -> Ou
         .arg(lines.join("\n"))
         .current_dir(dir)
         .stdin(Stdio::null());
-    remove_imglift_env(&mut cmd);
-    for (key, _) in std::env::vars_os() {
-        let k = key.to_string_lossy();
-        if k.starts_with("CARGO_") && k != "CARGO_HOME"
-            || k == "CARGO"
-            || k.to_ascii_lowercase().ends_with("_proxy")
-        {
-            cmd.env_remove(&key);
-        }
-    }
+    runner_env(&mut cmd);
     let path = std::env::join_paths(std::iter::once(bin.to_path_buf()).chain(
         std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
     ))

@@ -397,3 +397,19 @@ pub fn assert_no_imglift_files(out: &Path) {
         out.display()
     );
 }
+
+/// A CI runner's environment for `cmd`: nothing of imglift's, of `cargo test`'s or of a proxy.
+pub fn runner_env(cmd: &mut Command) -> &mut Command {
+    remove_imglift_env(cmd);
+    for (key, _) in std::env::vars_os() {
+        let k = key.to_string_lossy();
+        if k.starts_with("CARGO_") && k != "CARGO_HOME"
+            || k == "CARGO"
+            || k.to_ascii_lowercase().ends_with("_proxy")
+            || k == "RUST_BACKTRACE"
+        {
+            cmd.env_remove(&key);
+        }
+    }
+    cmd
+}
