@@ -147,9 +147,29 @@ fn push(out: &mut Extracted, span: Range<usize>, dest: &str, context: Context) {
     });
 }
 
-/// The strings serde_yaml finds at each configured key.
-fn yaml_expected(src: &str, keys: &[String]) -> Result<HashMap<String, Vec<String>>, String> {
-    let doc: serde_yaml::Value = serde_yaml::from_str(src).map_err(|e| e.to_string())?;
+/// The strings serde_yaml finds at each configured key; on a parse error, the byte offset in
+/// `src` where it is and serde_yaml's words without their line and column (those count from
+/// the front matter's first line, not the page's: the report gives the page's `file:line:col`).
+fn yaml_expected(
+    src: &str,
+    keys: &[String],
+) -> Result<HashMap<String, Vec<String>>, (usize, String)> {
+    let doc: serde_yaml::Value = serde_yaml::from_str(src).map_err(|e| {
+        let at = e.location().map_or(0, |l| {
+            let line_start = src
+                .split_inclusive('\n')
+                .take(l.line().saturating_sub(1))
+                .map(str::len)
+                .sum::<usize>();
+            let line = &src[line_start..];
+            line_start
+                + line
+                    .char_indices()
+                    .nth(l.column().saturating_sub(1))
+                    .map_or(line.len(), |(i, _)| i)
+        });
+        (at, without_marks(&e.to_string()))
+    })?;
     let mut expected = HashMap::new();
     for key in keys {
         let mut v = &doc;
@@ -179,13 +199,34 @@ fn yaml_expected(src: &str, keys: &[String]) -> Result<HashMap<String, Vec<Strin
     Ok(expected)
 }
 
+/// `message` without libyaml's " at line N column M" marks.
+fn without_marks(message: &str) -> String {
+    let mut out = String::new();
+    let mut rest = message;
+    while let Some(i) = rest.find(" at line ") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + " at line ".len()..];
+        let digits = |s: &str| s.len() - s.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let n = digits(after);
+        match after[n..].strip_prefix(" column ") {
+            Some(col) if n > 0 && digits(col) > 0 => rest = &col[digits(col)..],
+            _ => {
+                out.push_str(" at line ");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 fn yaml(page: &str, fm: &FrontMatter, keys: &[String], out: &mut Extracted) {
     let src = &page[fm.content.clone()];
     let mut expected = match yaml_expected(src, keys) {
         Ok(e) => e,
-        Err(e) => {
+        Err((at, e)) => {
             out.problems.push(Problem {
-                offset: fm.content.start,
+                offset: fm.content.start + at,
                 message: format!("front matter is not valid YAML ({e}); its images are left alone"),
             });
             return;

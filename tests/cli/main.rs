@@ -14,6 +14,7 @@ mod code;
 mod config;
 mod dry_run;
 mod format;
+mod front_matter;
 mod hostile;
 mod hugo_paths;
 mod keys;
