@@ -112,3 +112,60 @@ fn hugo_build_from_the_out_tree_shows_every_picture_from_the_public_url() {
     assert_eq!(home.len(), 4, "home page thumbnails: {home:?}");
     assert_eq!(after.len(), PAGES, "pages: {:?}", after.keys());
 }
+
+/// The README's way to build even when uploads failed (`imglift sync --out build || [ $? -eq 3 ];
+/// hugo …`), copied from the README and run with `sh -e`, on a site whose store cannot take a
+/// single object: imglift exits 3, Hugo still builds, and every page shows the pictures it
+/// showed before, from the site's own files.
+#[test]
+fn the_exit_3_recipe_builds_the_site_with_the_failed_images_still_local() {
+    require("hugo");
+    let readme = read_string(&repo().join("README.md"));
+    let recipe = readme
+        .lines()
+        .find_map(|l| {
+            let at = l.find("`imglift sync --out build || [ $? -eq 3 ]")?;
+            let rest = &l[at + 1..];
+            Some(rest[..rest.find('`')?].to_string())
+        })
+        .expect("README.md has the `|| [ $? -eq 3 ]` recipe");
+    assert_eq!(
+        recipe,
+        "imglift sync --out build || [ $? -eq 3 ]; hugo --contentDir build/content"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let orig = fixture_copy("hugo", tmp.path(), "orig");
+    let orig_out = tmp.path().join("orig-out");
+    run_ok(
+        require("hugo")
+            .current_dir(&orig)
+            .args(["--quiet", "--destination"])
+            .arg(&orig_out),
+        "hugo (original site)",
+    );
+    let site = fixture_copy("hugo", tmp.path(), "site");
+    // A file where the store folder must go: every upload fails.
+    write(&site.join(".imglift-store"), "not a folder");
+    let content = snapshot(&site.join("content"));
+    let out = run_recipe(&site, &recipe);
+    let printed = dump(&out);
+    assert!(
+        printed.contains(
+            "imglift sync: 5 pages, 0 references rewritten in 0 pages; 20 images: 0 uploaded \
+             (0 B), 0 already stored, 20 failed; "
+        ),
+        "{printed}"
+    );
+    assert_same_tree(&content, &snapshot(&site.join("content")), true, "content/");
+    assert_eq!(
+        site_images(&site.join("public")),
+        site_images(&orig_out),
+        "every page shows the pictures it showed before\n{printed}"
+    );
+    assert!(
+        !site.join("imglift.lock").exists() || {
+            let m = read_string(&site.join("imglift.lock"));
+            m.lines().all(|l| l.starts_with('#'))
+        }
+    );
+}

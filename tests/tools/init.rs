@@ -249,3 +249,110 @@ fn init_with_the_local_folder_store_prints_no_r2_steps() {
         assert!(run.stdout.contains(step), "no `{step}`\n{}", run.dump());
     }
 }
+
+/// The README's Quickstart, each line run as written with `sh` in a Hugo site without a config
+/// (the `cd` line aside: the test is already there). `check` is the gate and exits 1 while
+/// there is something to lift; every other line exits 0, the dry run writes nothing, and the
+/// last line builds the site with every picture from the public URL.
+#[test]
+fn quickstart_runs_as_written_on_a_hugo_site() {
+    require("hugo");
+    let tmp = tempfile::tempdir().unwrap();
+    let orig = fixture_copy("hugo", tmp.path(), "orig");
+    let orig_out = tmp.path().join("orig-out");
+    run_ok(
+        require("hugo")
+            .current_dir(&orig)
+            .args(["--quiet", "--destination"])
+            .arg(&orig_out),
+        "hugo (original site)",
+    );
+    let site = bare("hugo", tmp.path());
+    let recipe = readme_recipe("## Quickstart");
+    let lines: Vec<&str> = recipe.lines().collect();
+    assert!(lines[0].starts_with("cd my-blog "), "{recipe}");
+    let bin = Path::new(env!("CARGO_BIN_EXE_imglift")).parent().unwrap();
+    let path = std::env::join_paths(std::iter::once(bin.to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .unwrap();
+    let run_line = |line: &str| {
+        let mut cmd = std::process::Command::new("sh");
+        remove_imglift_env(&mut cmd);
+        let out = cmd
+            .current_dir(&site)
+            .env("PATH", &path)
+            .args(["-c", line])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        (out.status.code(), dump(&out))
+    };
+    let mut codes = Vec::new();
+    let mut printed = Vec::new();
+    let mut before_dry_run = None;
+    for line in &lines[1..] {
+        if line.starts_with("imglift sync --dry-run") {
+            before_dry_run = Some(snapshot(&site));
+        }
+        let (code, text) = run_line(line);
+        if line.starts_with("imglift sync --dry-run") {
+            assert_same_tree(
+                before_dry_run.as_ref().unwrap(),
+                &snapshot(&site),
+                true,
+                "the Quickstart's dry run",
+            );
+        }
+        codes.push(code);
+        printed.push(text);
+    }
+    let all = printed.join("\n");
+    assert_eq!(
+        codes,
+        [Some(0), Some(1), Some(0), Some(0)],
+        "exit codes of the Quickstart's lines\n{all}"
+    );
+    let config = read_string(&site.join("imglift.yaml"));
+    assert!(
+        config.contains("public_url: \"https://img.example.com\""),
+        "{config}"
+    );
+    assert!(config.contains("dir: imglift-store"), "{config}");
+    assert!(
+        printed[1].contains("imglift check: 5 pages, 26 local references to lift; 2 errors ("),
+        "{}",
+        printed[1]
+    );
+    assert!(
+        printed[2].contains(
+            "imglift sync --dry-run: 5 pages, 26 references would be rewritten in 4 pages; \
+             20 images: 20 to upload"
+        ),
+        "{}",
+        printed[2]
+    );
+    assert!(
+        printed[3].contains(
+            "imglift sync: 5 pages, 26 references rewritten in 4 pages; 20 images: 20 uploaded"
+        ),
+        "{}",
+        printed[3]
+    );
+    let address = SiteAddress {
+        origin: "https://hugo.example.com",
+        base_path: "",
+    };
+    let (lifted, broken) = compare_builds(
+        &orig_out,
+        &site.join("public"),
+        &site.join("imglift-store"),
+        &address,
+    );
+    assert_eq!(
+        lifted,
+        crate::hugo::LIFTED,
+        "pictures moved to the public URL"
+    );
+    assert_eq!(broken.len(), crate::hugo::BROKEN, "{broken:?}");
+}

@@ -20,6 +20,7 @@ mod init;
 mod jekyll;
 mod mdbook;
 mod precommit;
+mod recovery;
 mod shell;
 mod verify;
 mod workflow;
