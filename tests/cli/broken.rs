@@ -338,3 +338,46 @@ fn not_found_says_renamed_to_when_the_manifest_knows_the_bytes() {
         "{line}"
     );
 }
+
+/// The README: "in YAML front matter, use `# imglift-ignore`" — on the key's line or the line
+/// before it; the keys around it are lifted as usual.
+#[test]
+fn the_ignore_marker_works_as_a_yaml_comment_in_front_matter() {
+    let site = Site::empty("front_matter: [image, cover.image, featured_image]\n");
+    site.write(
+        "static/keep.png",
+        fixture_bytes("hugo/static/img/diagram.png"),
+    );
+    let page = "\
+---
+# imglift-ignore
+image: /keep.png
+title: x
+cover:
+  image: /keep.png # imglift-ignore
+tags: [a]
+featured_image: /keep.png
+---
+![g](/keep.png)
+";
+    site.write("content/post.md", page);
+    let run = site.run(&["check"]);
+    run.expect_code(1);
+    assert_eq!(
+        Run::positions(&run.stdout),
+        ["content/post.md:8:17", "content/post.md:10:6"],
+        "{}",
+        run.dump()
+    );
+    site.run(&["sync"]).expect_code(0);
+    let after = site.read_string("content/post.md");
+    let changed: Vec<usize> = page
+        .lines()
+        .zip(after.lines())
+        .enumerate()
+        .filter(|(_, (a, b))| a != b)
+        .map(|(i, _)| i + 1)
+        .collect();
+    assert_eq!(changed, [8, 10], "{after}");
+    assert_eq!(lifted_keys(&after).len(), 2, "{after}");
+}
