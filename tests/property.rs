@@ -801,14 +801,9 @@ fn title() -> impl Strategy<Value = String> {
 /// A destination as a Markdown writer writes it: bare when it can be, else in angle brackets.
 /// In an image's `(…)`, a Liquid destination is bare when its only spaces are inside `{{ … }}`
 /// or a quoted path: Jekyll expands it before kramdown reads the page, so that is how its users
-/// write it. (Not in a reference definition: imglift does not read the bare form there.)
+/// write it, in an image's `(…)` as in a reference definition.
 fn md_dest(dest: &str) -> String {
-    dest_in(dest, true)
-}
-
-fn dest_in(dest: &str, bare_liquid: bool) -> String {
     let outside_liquid = match dest.strip_prefix("{{") {
-        Some(_) if !bare_liquid => dest,
         Some(rest) if rest.contains('|') => "",
         Some(rest) => rest.split_once("}}").map_or(dest, |(_, path)| path),
         None => dest,
@@ -882,8 +877,15 @@ fn block() -> impl Strategy<Value = String> {
             md_dest(&a).replace('|', "\\|"),
             md_dest(&b).replace('|', "\\|")
         )),
-        (0..3u8, destination(), title())
-            .prop_map(|(n, d, t)| format!("[ref{n}]: {}{t}", dest_in(&d, false))),
+        (0..3u8, destination(), title()).prop_map(|(n, d, t)| {
+            // imglift reads a bare Liquid destination's title on its own line only.
+            let d = md_dest(&d);
+            let t = match d.starts_with("{{") {
+                true => t.replace('\n', ""),
+                false => t,
+            };
+            format!("[ref{n}]: {d}{t}")
+        }),
         destination().prop_map(|d| format!("{{{{< figure src=\"{d}\" title=\"t\" >}}}}")),
         destination().prop_map(|d| format!("{{{{% figure src=\"{d}\" %}}}}")),
         Just("---".to_string()),

@@ -139,7 +139,29 @@ pub(super) fn extract(page: &str, body_start: usize, out: &mut Extracted) {
     }
 
     let defs = parser.reference_definitions();
+    skip.sort_by_key(|r| r.start);
+    // Jekyll's Liquid definitions (`[a]: {{ site.baseurl }}/x.png`): the first definition of a
+    // label is the one kramdown uses, Liquid or not.
+    let mut liquid_won = std::collections::HashSet::new();
+    for (label, at, r) in text::liquid_definitions(page, body_start, &skip) {
+        let first = !liquid_won.contains(&label)
+            && defs
+                .get(&label)
+                .is_none_or(|d| d.span.start + body_start > at);
+        if !first {
+            continue;
+        }
+        let used = used_defs.keys().any(|l| text::normalise_label(l) == label)
+            || text::image_uses_label(page, body_start, &skip, &label);
+        liquid_won.insert(label);
+        if used {
+            out.refs.push(r);
+        }
+    }
     for (label, first_use) in used_defs {
+        if liquid_won.contains(&text::normalise_label(&label)) {
+            continue;
+        }
         let Some(def) = defs.get(&label) else {
             continue;
         };

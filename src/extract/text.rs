@@ -1,7 +1,8 @@
 //! Image syntaxes that a CommonMark parser does not see: Hugo's `figure` shortcode
 //! (`{{< figure src="…" >}}` and `{{% figure src="…" %}}`) and Jekyll's Liquid destinations
 //! (`![a]({{ site.baseurl }}/x.png)`, `![a]({{ "/x.png" | relative_url }})`, which Jekyll
-//! expands before kramdown reads the page).
+//! expands before kramdown reads the page), also in a reference definition an image uses
+//! (`[a]: {{ site.baseurl }}/x.png`, which CommonMark reads as a paragraph).
 //!
 //! Both are found in the page text outside code spans, code blocks and already-parsed images.
 //! Hugo's escaped form `{{</* figure */>}}` renders literally and is skipped. Other shortcodes and
@@ -220,4 +221,185 @@ fn closes_destination(b: &[u8], mut e: usize) -> bool {
         e = skip_ws(i + 1);
     }
     b.get(e) == Some(&b')')
+}
+
+/// A reference label as CommonMark matches it: case-insensitive, inner whitespace collapsed.
+pub(super) fn normalise_label(label: &str) -> String {
+    label
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+fn in_skip(skip: &[Range<usize>], at: usize) -> bool {
+    let i = skip.partition_point(|r| r.start <= at);
+    skip[..i].iter().rev().take(8).any(|r| at < r.end)
+}
+
+/// `[label]:` at the start of `line` (up to three spaces of indent): the label and the offset
+/// in `line` just after the colon.
+fn definition_label(line: &str) -> Option<(&str, usize)> {
+    let indent = line.len() - line.trim_start_matches(' ').len();
+    let rest = line[indent..].strip_prefix('[').filter(|_| indent <= 3)?;
+    let b = rest.as_bytes();
+    let mut i = 0;
+    while i < b.len() && b[i] != b']' {
+        if b[i] == b'[' {
+            return None;
+        }
+        i += if b[i] == b'\\' { 2 } else { 1 };
+    }
+    let label = rest.get(..i)?;
+    (rest.as_bytes().get(i + 1) == Some(&b':') && !label.trim().is_empty())
+        .then_some((label, indent + 1 + i + 2))
+}
+
+/// Jekyll expands Liquid before kramdown reads the page, so `[a]: {{ site.baseurl }}/x.png`
+/// (or `{{ "/x.png" | relative_url }}`) is a reference definition there, although CommonMark
+/// reads a paragraph (the destination has spaces). Each such definition on one line of the
+/// body, outside `skip` (sorted), that starts a block (after a blank line or another
+/// definition): its normalised label, its offset and the reference to its destination.
+pub(super) fn liquid_definitions(
+    page: &str,
+    body_start: usize,
+    skip: &[Range<usize>],
+) -> Vec<(String, usize, Reference)> {
+    let mut out = Vec::new();
+    let mut starts_block = true;
+    let mut line_start = body_start;
+    while line_start < page.len() {
+        let line_end = page[line_start..]
+            .find('\n')
+            .map_or(page.len(), |n| line_start + n);
+        let line = page[line_start..line_end].trim_end_matches('\r');
+        let label = definition_label(line);
+        if let (Some((label, after)), true) = (label, starts_block) {
+            let value = &line[after..];
+            let p =
+                line_start + after + (value.len() - value.trim_start_matches([' ', '\t']).len());
+            if page[p..].starts_with("{{") && !in_skip(skip, line_start) {
+                if let Some((_, used)) = liquid_site_path(&page[p..line_start + line.len()]) {
+                    let e = p + used;
+                    if title_then_end(&page.as_bytes()[..line_start + line.len()], e) {
+                        out.push((
+                            normalise_label(label),
+                            line_start,
+                            Reference {
+                                kind: Kind::Liquid,
+                                span: p..e,
+                                dest: super::html::decode_entities(&page[p..e]),
+                                context: Context::Markdown,
+                            },
+                        ));
+                    }
+                }
+            }
+        }
+        starts_block = line.trim().is_empty() || label.is_some();
+        line_start = line_end + 1;
+    }
+    out
+}
+
+/// After a definition's destination at `e`: optional whitespace and an optional title in
+/// `"…"`, `'…'` or `(…)`, then nothing but whitespace to the end of `b` (the line).
+fn title_then_end(b: &[u8], e: usize) -> bool {
+    let skip_ws = |mut i: usize| {
+        while i < b.len() && matches!(b[i], b' ' | b'\t') {
+            i += 1;
+        }
+        i
+    };
+    let mut i = skip_ws(e);
+    if i == b.len() {
+        return true;
+    }
+    if i == e {
+        return false;
+    }
+    let Some(&open) = b.get(i).filter(|c| matches!(c, b'"' | b'\'' | b'(')) else {
+        return false;
+    };
+    let close = if open == b'(' { b')' } else { open };
+    i += 1;
+    while i < b.len() && b[i] != close {
+        i += if b[i] == b'\\' { 2 } else { 1 };
+    }
+    i < b.len() && skip_ws(i + 1) == b.len()
+}
+
+/// Whether an image outside `skip` (sorted) uses the definition of `label` (normalised):
+/// `![alt][label]`, `![label][]` or `![label]`, as text (CommonMark sees no image there while
+/// the definition is Liquid).
+pub(super) fn image_uses_label(
+    page: &str,
+    body_start: usize,
+    skip: &[Range<usize>],
+    label: &str,
+) -> bool {
+    let b = page.as_bytes();
+    let mut from = body_start;
+    while let Some(p) = memfind(b, b"![", from) {
+        from = p + 2;
+        if in_skip(skip, p) {
+            continue;
+        }
+        // The alt text, with nested brackets and escapes; bounded so hostile input stays linear.
+        let limit = (p + 4096).min(b.len());
+        let (mut i, mut depth) = (p + 2, 0usize);
+        while i < limit {
+            match b[i] {
+                b'\\' => i += 1,
+                // A code span's brackets are text: `code]` does not close the alt.
+                b'`' => i = code_span_end(b, i, limit) - 1,
+                b'[' => depth += 1,
+                b']' if depth == 0 => break,
+                b']' => depth -= 1,
+                _ => {}
+            }
+            i += 1;
+        }
+        if i >= limit {
+            continue;
+        }
+        let alt = &page[p + 2..i];
+        let used = match b.get(i + 1) {
+            Some(b'(') => continue,
+            Some(b'[') => {
+                let Some(close) = page[i + 2..limit].find(']').map(|n| i + 2 + n) else {
+                    continue;
+                };
+                match page[i + 2..close].trim() {
+                    "" => alt,
+                    inner => inner,
+                }
+            }
+            _ => alt,
+        };
+        if normalise_label(used) == label {
+            return true;
+        }
+    }
+    false
+}
+
+/// The end of the code span whose opening backtick run starts at `i` (the offset after its
+/// closing run), or the end of the run when no run of the same length closes it before `limit`.
+fn code_span_end(b: &[u8], i: usize, limit: usize) -> usize {
+    let run = |at: usize| b[at..limit].iter().take_while(|&&c| c == b'`').count();
+    let n = run(i);
+    let mut j = i + n;
+    while j < limit {
+        if b[j] == b'`' {
+            let m = run(j);
+            if m == n {
+                return j + m;
+            }
+            j += m;
+        } else {
+            j += 1;
+        }
+    }
+    i + n
 }

@@ -20,6 +20,7 @@ mod hugo_paths;
 mod keys;
 mod kill;
 mod kramdown;
+mod liquid;
 mod lost;
 mod manifest;
 mod out_dir;
