@@ -4,6 +4,7 @@
 //! `imglift.yaml` that points at it, and runs the real `imglift` binary.
 
 mod attack;
+mod changed;
 mod faults;
 mod r2;
 mod repair;

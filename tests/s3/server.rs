@@ -83,6 +83,8 @@ pub struct Stats {
     /// Hold each request until this many are in flight, for at most `gather_ms` (0: no hold).
     gather_n: AtomicUsize,
     gather_ms: AtomicUsize,
+    /// Hold every request (counted, not answered) until released, for at most a minute.
+    held: std::sync::atomic::AtomicBool,
 }
 
 /// Counts a request in flight while it lives.
@@ -167,6 +169,14 @@ impl Stats {
     /// Hold every request this long before answering (to catch a client mid-run).
     pub fn delay(&self, ms: usize) {
         self.delay_ms.store(ms, Ordering::SeqCst);
+    }
+    /// Hold every request from now on, unanswered, until [`Stats::release`] (or a minute): a
+    /// test acts while a run waits for the store, without guessing how long that is.
+    pub fn hold(&self) {
+        self.held.store(true, Ordering::SeqCst);
+    }
+    pub fn release(&self) {
+        self.held.store(false, Ordering::SeqCst);
     }
     pub fn clear_faults(&self) {
         *self.faults.lock().unwrap() = FaultPlan::default();
@@ -328,6 +338,10 @@ async fn handle(
     let delay = st.delay_ms.load(Ordering::SeqCst);
     if delay > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(delay as u64)).await;
+    }
+    let held_until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while st.held.load(Ordering::SeqCst) && std::time::Instant::now() < held_until {
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
     }
     let (gather_n, gather_ms) = (
         st.gather_n.load(Ordering::SeqCst),
