@@ -5,6 +5,7 @@
 
 mod attack;
 mod changed;
+mod credentials;
 mod faults;
 mod r2;
 mod repair;
