@@ -395,9 +395,9 @@ impl Report {
             for c in &self.changes {
                 writeln!(
                     out,
-                    "rewrote {} ({} references)",
+                    "rewrote {} ({})",
                     printable(&c.file),
-                    c.rewrites.len()
+                    count(c.rewrites.len(), "reference", "references")
                 )?;
             }
             for f in &self.pruned {
