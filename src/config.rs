@@ -469,9 +469,17 @@ fn find_config(start: &Path) -> Option<PathBuf> {
 /// Parse the file's text; refuse secrets before anything else so that their values are never
 /// echoed by a later error message.
 pub fn parse(text: &str, file: &Path) -> Result<RawConfig, ConfigError> {
-    let value: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| ConfigError::Parse {
-        path: file.to_path_buf(),
-        message: e.to_string(),
+    let value: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| match e.location() {
+        Some(at) => ConfigError::ParseAt {
+            path: file.to_path_buf(),
+            line: at.line(),
+            col: at.column(),
+            message: crate::error::yaml_words(&e),
+        },
+        None => ConfigError::Parse {
+            path: file.to_path_buf(),
+            message: e.to_string(),
+        },
     })?;
     if let Some(key) = secret_key(&value, "") {
         return Err(ConfigError::Secret {

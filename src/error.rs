@@ -92,3 +92,44 @@ impl Error {
         Exit::Usage
     }
 }
+
+/// serde_yaml's words for a syntax error without libyaml's " at line N column M" marks: the
+/// caller shows the place as `file:line:col` (counted from where the YAML starts in the file).
+pub fn yaml_words(e: &serde_yaml::Error) -> String {
+    let message = e.to_string();
+    let mut out = String::new();
+    let mut rest = message.as_str();
+    while let Some(i) = rest.find(" at line ") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + " at line ".len()..];
+        let digits = |s: &str| s.len() - s.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let n = digits(after);
+        match after[n..].strip_prefix(" column ") {
+            Some(col) if n > 0 && digits(col) > 0 => rest = &col[digits(col)..],
+            _ => {
+                out.push_str(" at line ");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn yaml_words_drop_every_mark_and_keep_the_rest() {
+        let e = serde_yaml::from_str::<serde_yaml::Value>("a: [b\n").unwrap_err();
+        assert!(e.to_string().contains(" at line "), "{e}");
+        assert_eq!(
+            super::yaml_words(&e),
+            "did not find expected ',' or ']', while parsing a flow sequence"
+        );
+        let e = serde_yaml::from_str::<serde_yaml::Value>("a: b\n  c: d\n").unwrap_err();
+        assert_eq!(
+            super::yaml_words(&e),
+            "mapping values are not allowed in this context"
+        );
+    }
+}

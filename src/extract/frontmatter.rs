@@ -168,7 +168,7 @@ fn yaml_expected(
                     .nth(l.column().saturating_sub(1))
                     .map_or(line.len(), |(i, _)| i)
         });
-        (at, without_marks(&e.to_string()))
+        (at, crate::error::yaml_words(&e))
     })?;
     let mut expected = HashMap::new();
     for key in keys {
@@ -197,27 +197,6 @@ fn yaml_expected(
         expected.insert(key.clone(), strings);
     }
     Ok(expected)
-}
-
-/// `message` without libyaml's " at line N column M" marks.
-fn without_marks(message: &str) -> String {
-    let mut out = String::new();
-    let mut rest = message;
-    while let Some(i) = rest.find(" at line ") {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + " at line ".len()..];
-        let digits = |s: &str| s.len() - s.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-        let n = digits(after);
-        match after[n..].strip_prefix(" column ") {
-            Some(col) if n > 0 && digits(col) > 0 => rest = &col[digits(col)..],
-            _ => {
-                out.push_str(" at line ");
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 fn yaml(page: &str, fm: &FrontMatter, keys: &[String], out: &mut Extracted) {

@@ -272,7 +272,7 @@ fn invalid_yaml_is_exit_2_naming_the_file() {
         assert_eq!(
             run.stderr,
             format!(
-                "imglift: {}: did not find expected ',' or ']' at line 2 column 1, while parsing a flow sequence at line 1 column 13\n",
+                "imglift: {}:2:1: did not find expected ',' or ']', while parsing a flow sequence\n",
                 site.path("imglift.yaml").display()
             ),
             "{}",
