@@ -78,7 +78,14 @@ fn out_given_as_a_link_to_the_root_is_refused() {
     for out in ["mirror", "contentlink/..", "./mirror/"] {
         let run = site.run(&["sync", "--out", out]);
         run.expect_code(2);
-        assert!(run.stderr.contains("--out"), "{}", run.dump());
+        assert!(
+            run.stderr.starts_with("imglift: ")
+                && run
+                    .stderr
+                    .ends_with(": --out must not be the site root or contain a content folder\n"),
+            "{}",
+            run.dump()
+        );
         assert_eq!(site.read_string("content/post.md"), PAGE);
     }
 }

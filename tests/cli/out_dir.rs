@@ -265,7 +265,14 @@ fn out_dir_may_not_be_the_site_root_or_a_content_folder() {
     for out in [".", "content", "content/.."] {
         let run = site.run(&["sync", "--out", out]);
         run.expect_code(2);
-        assert!(run.stderr.contains("--out"), "{}", run.dump());
+        assert!(
+            run.stderr.starts_with("imglift: ")
+                && run
+                    .stderr
+                    .ends_with(": --out must not be the site root or contain a content folder\n"),
+            "{}",
+            run.dump()
+        );
     }
     assert_same_tree(&before, &site.snapshot("."), true, "refused --out");
 }
