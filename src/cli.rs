@@ -9,9 +9,9 @@ use crate::report::Format;
 /// What `imglift --help` and the man page add after the options.
 const MORE: &str = "\
 Configuration (imglift.yaml, found in this folder or a parent): root, content, static, include,
-exclude, public_url, key, target (dir or s3: bucket, endpoint or account_id, region, acl,
-prefix), cache_control, concurrency, front_matter, manifest, max_size, broken (warn|error),
-ignore. Unknown keys are errors.
+exclude, public_url, key, target (dir or s3: bucket, endpoint or account_id, jurisdiction,
+region, acl, prefix), cache_control, concurrency, front_matter, manifest, max_size,
+allow_svg_scripts, broken (warn|error), ignore, out_keep_lifted. Unknown keys are errors.
 
 Environment: IMGLIFT_ACCESS_KEY_ID and IMGLIFT_SECRET_ACCESS_KEY (else AWS_ACCESS_KEY_ID,
 AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) for an S3 store; IMGLIFT_PUBLIC_URL and
@@ -19,8 +19,9 @@ IMGLIFT_CONCURRENCY override the file; NO_COLOR turns off progress bars; GITHUB_
 annotations.
 
 Exit codes: 0 success (broken references were only warnings) · 1 check found work, or a
-reference is refused or broken (check, or sync --strict), or verify found a bad URL · 2 usage or
-configuration error, nothing done · 3 some uploads failed, everything else done.
+reference is refused or broken (check, or sync --strict), a page changed while sync ran, or
+verify found a bad URL · 2 usage or configuration error, nothing done · 3 some uploads failed,
+everything else done.
 
 One page per command: imglift man sync, imglift man check, ...";
 

@@ -130,3 +130,106 @@ fn man_pages_exist_for_each_command_they_name_and_list_config_env_and_exit_codes
         assert!(sync.stdout.contains(flag), "imglift-sync(1) lacks {flag}");
     }
 }
+
+/// The README: "`imglift man` is the page of imglift itself (with the config keys, environment
+/// variables and exit codes, also shown by `imglift --help`)". Every key of the README's
+/// `imglift.yaml` block and of `target.s3`, every variable it names and every exit code of its
+/// table is in both, so the two cannot drift from the README.
+#[test]
+fn help_and_man_name_every_config_key_variable_and_exit_code_of_the_readme() {
+    let readme = read_string(&repo().join("README.md"));
+    let block: Vec<&str> = readme
+        .lines()
+        .skip_while(|l| !l.starts_with("## Configuration"))
+        .skip_while(|l| *l != "```yaml")
+        .skip(1)
+        .take_while(|l| *l != "```")
+        .collect();
+    let mut keys: Vec<String> = block
+        .iter()
+        .filter_map(|l| {
+            // `# broken: warn` is a key shown commented out; `# s3: {...}` is indented.
+            let l = l.strip_prefix("# ").unwrap_or(l);
+            let key = l.split(':').next()?;
+            (l.contains(':')
+                && !key.is_empty()
+                && key.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+            .then(|| key.to_string())
+        })
+        .collect();
+    assert_eq!(
+        keys.len(),
+        17,
+        "the README's config block changed: {keys:?}"
+    );
+    keys.extend(
+        [
+            "dir",
+            "s3",
+            "bucket",
+            "endpoint",
+            "account_id",
+            "jurisdiction",
+            "region",
+            "acl",
+            "prefix",
+        ]
+        .map(String::from),
+    );
+    let exits: Vec<u8> = readme
+        .lines()
+        .skip_while(|l| *l != "## Exit codes")
+        .skip(1)
+        .take_while(|l| !l.starts_with("## "))
+        .filter_map(|l| l.strip_prefix("| ")?.split(' ').next()?.parse().ok())
+        .collect();
+    assert_eq!(exits, [0, 1, 2, 3], "the README's exit codes changed");
+    let vars = [
+        "IMGLIFT_ACCESS_KEY_ID",
+        "IMGLIFT_SECRET_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "IMGLIFT_PUBLIC_URL",
+        "IMGLIFT_CONCURRENCY",
+        "NO_COLOR",
+        "GITHUB_ACTIONS",
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    let help = run_imglift(tmp.path(), &["--help"], &[]);
+    help.expect_code(0);
+    let man = run_imglift(tmp.path(), &["man"], &[]);
+    man.expect_code(0);
+    for (what, text) in [("--help", &help.stdout), ("man", &man.stdout)] {
+        let words: std::collections::BTreeSet<&str> = text
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .collect();
+        for key in &keys {
+            assert!(
+                words.contains(key.as_str()),
+                "{what} lacks the key `{key}`\n{text}"
+            );
+        }
+        for var in vars {
+            assert!(words.contains(var), "{what} lacks `{var}`\n{text}");
+        }
+        let codes = &text[text
+            .find("Exit codes:")
+            .unwrap_or_else(|| panic!("{what}: no exit codes"))..];
+        for code in [
+            "0 success",
+            "1 check found work",
+            "2 usage",
+            "3 some uploads failed",
+        ] {
+            assert!(
+                codes.contains(code),
+                "{what} lacks exit code `{code}`\n{codes}"
+            );
+        }
+        assert!(
+            codes.contains("a page changed while sync ran"),
+            "{what}: exit 1 as the README's table says\n{codes}"
+        );
+    }
+}
