@@ -213,15 +213,29 @@ fn a_path_outside_the_site_is_an_error_and_one_without_pages_is_named() {
     site.write("content/a.md", "# A\n");
     site.write("README.md", "# not a page\n");
     let outside = site.write_outside("elsewhere.md", "# outside\n");
+    let before = site.snapshot(".");
     for cmd in ["check", "sync"] {
         let run = site.run(&[cmd, outside.to_str().unwrap()]);
         run.expect_code(2);
         assert!(
-            run.stderr.contains("outside the site root"),
+            run.stderr.starts_with("imglift: ")
+                && run
+                    .stderr
+                    .contains("elsewhere.md: is outside the site root ")
+                && run
+                    .stderr
+                    .ends_with("; give pages or folders of the site\n"),
             "{}",
             run.dump()
         );
+        assert!(run.stdout.is_empty(), "{}", run.dump());
     }
+    assert_same_tree(
+        &before,
+        &site.snapshot("."),
+        true,
+        "a PATH outside the root",
+    );
     // A gate handed a file it does not read fails, naming it ...
     let run = site.run(&["check", "README.md"]);
     run.expect_code(1);
@@ -234,10 +248,10 @@ fn a_path_outside_the_site_is_an_error_and_one_without_pages_is_named() {
     // Markdown file): then a warning names it.
     let run = site.run(&["check", "--skip-non-pages", "README.md"]);
     run.expect_code(0);
-    assert!(
-        run.stderr_line("README.md:1:1").contains("matches no page"),
-        "{}",
-        run.dump()
+    assert_eq!(
+        run.stderr_line("README.md:1:1"),
+        "README.md:1:1: warning: matches no page (pages are the files under content that \
+         `include` matches and `exclude` does not); nothing done for it"
     );
 }
 

@@ -153,7 +153,21 @@ fn check_from_a_subfolder_finds_the_config_and_reports_root_relative_paths() {
 #[test]
 fn check_with_a_path_that_does_not_exist_is_a_usage_error() {
     let site = Site::fixture("demo");
+    let before = site.snapshot(".");
     let run = site.run(&["check", "content/posts/no-such-page.md"]);
     run.expect_code(2);
-    assert!(run.stderr.contains("no-such-page.md"), "{}", run.dump());
+    assert!(
+        run.stderr.starts_with("imglift: ")
+            && run.stderr.contains("content/posts/no-such-page.md: ")
+            && run.stderr.lines().count() == 1,
+        "{}",
+        run.dump()
+    );
+    assert!(run.stdout.is_empty(), "{}", run.dump());
+    assert_same_tree(
+        &before,
+        &site.snapshot("."),
+        true,
+        "a PATH that does not exist",
+    );
 }
