@@ -89,8 +89,10 @@ fn a_waiting_run_names_the_run_that_holds_the_lock() {
     let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
     let mut line = String::new();
     std::io::BufRead::read_line(&mut stderr, &mut line).unwrap();
+    // The README: "a second run says `waiting for another imglift run (pid N)`".
     assert!(
-        line.contains("pid 4242") && line.contains("waiting"),
+        line.starts_with("imglift: waiting for another imglift run (pid 4242) to finish (")
+            && line.ends_with(".imglift-run.lock)\n"),
         "{line}"
     );
     assert!(
