@@ -116,8 +116,17 @@ fn dry_run_after_a_sync_has_nothing_to_show() {
     let before = site.snapshot(".");
     let run = site.run(&["sync", "--dry-run"]);
     run.expect_code(0);
+    assert_eq!(
+        run.stdout,
+        "nothing to upload or rewrite\n",
+        "{}",
+        run.dump()
+    );
     assert!(
-        !run.stdout.contains("--- a/") && !run.stdout.contains("would upload"),
+        run.stderr.starts_with(
+            "imglift sync --dry-run: 3 pages, 0 references would be rewritten in 0 pages; \
+             0 images: 0 to upload (0 B), 0 already stored ("
+        ),
         "{}",
         run.dump()
     );
@@ -153,5 +162,20 @@ fn dry_run_prints_the_target_the_plan_and_one_line_per_page_unless_diff_is_asked
     }
     assert!(run.stdout.contains("would upload static/images/hero.jpg ("));
     // --diff needs --dry-run.
-    site.run(&["sync", "--diff"]).expect_code(2);
+    let before = site.snapshot(".");
+    let run = site.run(&["sync", "--diff"]);
+    run.expect_code(2);
+    assert!(
+        run.stderr.starts_with(
+            "error: the following required arguments were not provided:\n  --dry-run\n"
+        ),
+        "{}",
+        run.dump()
+    );
+    assert_same_tree(
+        &before,
+        &site.snapshot("."),
+        true,
+        "--diff without --dry-run",
+    );
 }
