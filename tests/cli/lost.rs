@@ -253,11 +253,13 @@ fn check_that_sees_no_page_says_so_and_fails() {
         site.write("content/a.png", fixture_bytes(PNG));
         let run = site.run(&["check"]);
         run.expect_code(1);
-        assert!(
-            run.stderr.contains("no page found"),
-            "{extra}{}",
-            run.dump()
+        assert_eq!(
+            run.stderr_line("imglift.yaml:1:1"),
+            "imglift.yaml:1:1: error: no page found in the content roots with these \
+             include/exclude globs; nothing was checked",
+            "{extra}"
         );
+        assert!(run.stdout.is_empty(), "{extra}{}", run.dump());
     }
     // The store folder is the content root: refused outright (a gate that would see nothing
     // must not pass).
