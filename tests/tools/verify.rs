@@ -628,17 +628,28 @@ fn verify_repair_puts_back_lost_objects_and_names_what_it_cannot() {
         );
     }
     assert_eq!(read(&root.join("store").join(&keys[0])), original);
+    // "What cannot be repaired is an error at its `imglift.lock` line".
+    let manifest = read_string(&root.join("imglift.lock"));
+    let lock_line = |key: &str| {
+        let n = manifest
+            .lines()
+            .position(|l| l.starts_with(&format!("{key}\t")))
+            .unwrap_or_else(|| panic!("no manifest line for {key}\n{manifest}"));
+        format!("imglift.lock:{}", n + 1)
+    };
+    let gone = run.stderr_line(&lock_line(&keys[2]));
     assert!(
-        run.stderr.contains(&format!(
-            "error: cannot repair `{url}/{}`: its source static/img/2.gif is gone",
+        gone.contains(&format!(
+            ": error: cannot repair `{url}/{}`: its source static/img/2.gif is gone",
             keys[2]
         )),
         "{}",
         run.dump()
     );
+    let edited = run.stderr_line(&lock_line(&keys[3]));
     assert!(
-        run.stderr.contains(&format!(
-            "error: cannot repair `{url}/{}`: its source static/img/3.jpg changed since it was uploaded",
+        edited.contains(&format!(
+            ": error: cannot repair `{url}/{}`: its source static/img/3.jpg changed since it was uploaded",
             keys[3]
         )),
         "{}",
@@ -657,6 +668,7 @@ fn verify_repair_puts_back_lost_objects_and_names_what_it_cannot() {
         read(&fixtures().join(IMAGES[2])),
     );
     let fixed = run_imglift(&root, &["verify", "--repair"], &[]);
+    fixed.expect_code(1);
     assert!(
         fixed.stdout.contains("repaired static/img/2.gif"),
         "{}",
@@ -664,7 +676,22 @@ fn verify_repair_puts_back_lost_objects_and_names_what_it_cannot() {
     );
     run_imglift(&root, &["sync"], &[]).expect_code(0);
     let clean = run_imglift(&root, &["verify", "--repair"], &[]);
+    clean.expect_code(1);
     assert!(!clean.stdout.contains("repaired"), "{}", clean.dump());
     // The changed image's old object is still listed by the manifest and still lost.
-    assert!(clean.stderr.contains("cannot repair"), "{}", clean.dump());
+    let manifest = read_string(&root.join("imglift.lock"));
+    let n = manifest
+        .lines()
+        .position(|l| l.starts_with(&format!("{}\t", keys[3])))
+        .unwrap();
+    assert!(
+        clean
+            .stderr_line(&format!("imglift.lock:{}", n + 1))
+            .contains(&format!(
+                ": error: cannot repair `{url}/{}`: its source static/img/3.jpg changed",
+                keys[3]
+            )),
+        "{}",
+        clean.dump()
+    );
 }
