@@ -122,11 +122,15 @@ fn init_recognises_hugo_and_writes_an_r2_config_that_check_accepts() {
         replaced.contains("dir: imglift-store"),
         "no bucket: local folder\n{replaced}"
     );
+    // The local folder store is ignored now too; no line is repeated.
     assert_eq!(
-        read_string(&root.join(".gitignore"))
-            .matches(".imglift-cache")
-            .count(),
-        1
+        read_string(&root.join(".gitignore")),
+        "public/\nresources\n.imglift-cache\nbuild/\nimglift-store/\n"
+    );
+    assert!(
+        forced.stdout.contains("added imglift-store/ to .gitignore"),
+        "{}",
+        forced.dump()
     );
 }
 
