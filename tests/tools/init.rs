@@ -175,6 +175,26 @@ fn init_recognises_jekyll_and_zola_and_their_layouts_find_every_image() {
         );
         assert_eq!(run.stdout.contains("  - imglift-store\n"), name == "jekyll");
         assert!(!run.stdout.contains("  - imglift.lock\n"), "{}", run.dump());
+        if name == "jekyll" {
+            // The README's Jekyll recipe: `content: [.]`, `static: [.]`, and `"_build/**"` and
+            // `"_site/**"` under `exclude` ("`imglift init` does").
+            let config = read_string(&root.join("imglift.yaml"));
+            let line = |key: &str| {
+                config
+                    .lines()
+                    .find(|l| l.starts_with(key))
+                    .unwrap_or_else(|| panic!("no `{key}`\n{config}"))
+                    .to_string()
+            };
+            // `line` panics naming the key when it is missing.
+            line("content: [.] ");
+            line("static: [.] ");
+            let exclude = line("exclude: [");
+            assert!(
+                exclude.contains("\"_site/**\"") && exclude.contains("\"_build/**\""),
+                "{exclude}"
+            );
+        }
         let check = run_imglift(&root, &["check"], &[]);
         check.expect_code(1);
         assert!(check.stderr.contains(pending), "{name}\n{}", check.dump());
