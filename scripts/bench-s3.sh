@@ -17,6 +17,11 @@
 #   no-op inplace imglift sync again                  rclone copy --checksum, same bucket again
 #   cold +RTT     imglift sync --out DIR via proxy    rclone copy via proxy
 #
+# The server keeps its objects in memory (a folder on /dev/shm when there is one; set
+# BENCH_S3_STORE to another folder to choose): it stands for a store across the network, whose
+# disk writes are not this machine's. On the same disk, an in-place run's flush of its pages
+# (one `syncfs`, which flushes the whole filesystem) would also wait for the server's 191 MiB.
+#
 # rclone runs with `--transfers 16 --checkers 16`; imglift with its defaults. Every time is
 # printed, then per row the medians, their ratio imglift/rclone and issue 12's goal. Absolute
 # times swing with the machine's load: compare the ratios of one run. Needs python3, and rclone
@@ -45,7 +50,10 @@ release="${CARGO_TARGET_DIR:-$here/target}/release"
 bin="$release/imglift"
 work="$here/target/bench-s3"
 rm -rf "$work"
-mkdir -p "$work/tmp"
+mkdir -p "$work"
+store_base=${BENCH_S3_STORE:-/dev/shm}
+[ -d "$store_base" ] && [ -w "$store_base" ] || store_base=$work
+store_tmp=$(mktemp -d "$store_base/imglift-bench-s3.XXXXXX")
 
 server="" proxy=""
 cleanup() {
@@ -54,6 +62,7 @@ cleanup() {
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill "$pid" 2>/dev/null || true
   done
+  rm -rf "$store_tmp"
   [ -n "${KEEP:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
@@ -62,15 +71,16 @@ python3 scripts/gen_site.py "$work/master" "$pages" "$images" "$size" >/dev/null
 mkdir -p "$work/rclone-src"
 find "$work/master" -name '*.png' -exec cp -l -t "$work/rclone-src" {} +
 echo "$pages pages, $(find "$work/rclone-src" -type f | wc -l) images," \
-  "$(du -sb "$work/rclone-src" | cut -f1) bytes; $rounds rounds; rclone $(rclone version | head -1 | cut -d' ' -f2)"
+  "$(du -sb "$work/rclone-src" | cut -f1) bytes; $rounds rounds; rclone $(rclone version | head -1 | cut -d' ' -f2);" \
+  "objects in $store_base; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# The server (its objects under $work/tmp) and the proxy serve until their fifos close.
+# The server (its objects under $store_tmp) and the proxy serve until their fifos close.
 buckets=""
 for r in $(seq "$rounds"); do
   for b in i-out i-in i-far r-out r-in r-far; do buckets="$buckets r$r-$b"; done
 done
 mkfifo "$work/server.in" "$work/proxy.in"
-TMPDIR="$work/tmp" "$release/examples/s3_server" $buckets <"$work/server.in" >"$work/server.txt" 2>"$work/server.err" &
+TMPDIR="$store_tmp" "$release/examples/s3_server" $buckets <"$work/server.in" >"$work/server.txt" 2>"$work/server.err" &
 server=$!
 exec 3>"$work/server.in"
 for _ in $(seq 100); do grep -q '^root=' "$work/server.txt" 2>/dev/null && break; sleep 0.1; done
@@ -212,3 +222,4 @@ for pid in $server $proxy; do
 done
 sed 's/^/  server: /' "$work/server.err" | cut -c1-400
 sed 's/^/  /' "$work/proxy.err"
+echo "  load average at the end: $(cut -d" " -f1-3 /proc/loadavg)"

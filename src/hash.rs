@@ -335,22 +335,33 @@ pub struct Hashed {
 }
 
 /// The hash stage of `sync`: each distinct local file the pages reference, once, with a
-/// progress bar on a terminal.
-pub fn hash_referenced(pages: &[Page], config: &Config) -> Hashed {
-    let mut files: BTreeMap<PathBuf, String> = BTreeMap::new();
-    for (_, resolved) in pages.iter().flat_map(|p| &p.refs) {
-        if let Resolved::Local(p) = resolved {
-            files
-                .entry(p.clone())
-                .or_insert_with(|| rel(&config.root, p));
-        }
-    }
-    let files: Vec<(PathBuf, String)> = files.into_iter().collect();
+/// progress bar on a terminal. With `early`, each file read is offered to the upload stage
+/// with its bytes as soon as it is hashed (on the upload's threads), so that uploads overlap
+/// hashing and every file is read once.
+pub fn hash_referenced(
+    pages: &[Page],
+    config: &Config,
+    early: Option<&crate::upload::Early>,
+) -> Hashed {
+    let files = referenced_files(pages, config);
     let mut cache = StatCache::load(&config.cache_file);
     let want_md5 = matches!(config.target, TargetConfig::S3(_));
     let hashed = {
         let bar = Progress::new(files.len(), "hashing");
-        hash_all(&files, config.max_size, want_md5, &mut cache, &|| bar.inc())
+        match early {
+            Some(early) => early.pool().install(|| {
+                let offer = |img: &ImageFile, bytes: bytes::Bytes| early.offer(img, bytes);
+                hash_all_then(
+                    &files,
+                    config.max_size,
+                    want_md5,
+                    &mut cache,
+                    &|| bar.inc(),
+                    &offer,
+                )
+            }),
+            None => hash_all(&files, config.max_size, want_md5, &mut cache, &|| bar.inc()),
+        }
     };
     let mut images = Vec::new();
     let mut refused: BTreeMap<PathBuf, Refusal> = BTreeMap::new();
@@ -391,6 +402,20 @@ pub fn hash_referenced(pages: &[Page], config: &Config) -> Hashed {
     }
 }
 
+/// Each distinct local file the pages reference, once, with its path relative to the root, in
+/// path order.
+pub fn referenced_files(pages: &[Page], config: &Config) -> Vec<(PathBuf, String)> {
+    let mut files: BTreeMap<PathBuf, String> = BTreeMap::new();
+    for (_, resolved) in pages.iter().flat_map(|p| &p.refs) {
+        if let Resolved::Local(p) = resolved {
+            files
+                .entry(p.clone())
+                .or_insert_with(|| rel(&config.root, p));
+        }
+    }
+    files.into_iter().collect()
+}
+
 /// Sniff and hash each file in parallel (and MD5 it too when `want_md5`). Results are in the
 /// order of `files`.
 pub fn hash_all(
@@ -400,10 +425,23 @@ pub fn hash_all(
     cache: &mut StatCache,
     on_done: &(dyn Fn() + Sync),
 ) -> Vec<Result<ImageFile, Refusal>> {
+    hash_all_then(files, limit, want_md5, cache, on_done, &|_, _| {})
+}
+
+/// [`hash_all`], handing each image read (not one known from the stat cache) to `then` with
+/// its bytes, on the thread that read it.
+pub fn hash_all_then(
+    files: &[(PathBuf, String)],
+    limit: u64,
+    want_md5: bool,
+    cache: &mut StatCache,
+    on_done: &(dyn Fn() + Sync),
+    then: &(dyn Fn(&ImageFile, bytes::Bytes) + Sync),
+) -> Vec<Result<ImageFile, Refusal>> {
     let results: Vec<(Result<ImageFile, Refusal>, Option<CacheEntry>)> = files
         .par_iter()
         .map(|(path, rel)| {
-            let r = hash_one(path, rel, limit, want_md5, &cache.entries);
+            let r = hash_one(path, rel, limit, want_md5, &cache.entries, then);
             on_done();
             r
         })
@@ -427,6 +465,7 @@ fn hash_one(
     limit: u64,
     want_md5: bool,
     cache: &HashMap<String, CacheEntry>,
+    then: &(dyn Fn(&ImageFile, bytes::Bytes) + Sync),
 ) -> (Result<ImageFile, Refusal>, Option<CacheEntry>) {
     // Opened once, without following links, checked to be the regular file resolve found
     // inside the root: what is hashed is what the store gets (it checks the hash again).
@@ -475,7 +514,9 @@ fn hash_one(
         mime: mime.to_string(),
         md5,
     };
-    (Ok(image(hash, mime.to_string(), md5)), Some(entry))
+    let img = image(hash, mime.to_string(), md5);
+    then(&img, bytes::Bytes::from(bytes));
+    (Ok(img), Some(entry))
 }
 
 #[cfg(test)]

@@ -88,6 +88,14 @@ impl KeyTemplate {
         self.parts.iter().any(|p| matches!(p, Part::Hash(_)))
     }
 
+    /// Whether two files with different bytes always get different keys: the key holds at
+    /// least 16 hex digits (64 bits) of the hash.
+    pub fn distinct_by_content(&self) -> bool {
+        self.parts
+            .iter()
+            .any(|p| matches!(p, Part::Hash(None)) || matches!(p, Part::Hash(Some(n)) if *n >= 16))
+    }
+
     /// The key for an image first uploaded on `date` (`YYYY-MM-DD`).
     pub fn render(&self, image: &ImageFile, date: &str) -> Result<String, String> {
         let name = image.rel.rsplit('/').next().unwrap_or(&image.rel);
@@ -211,22 +219,28 @@ pub struct PlanInput<'a> {
 /// The plan stage of `sync`: keys and URLs for the run's images, against the manifest, dated
 /// today for images it has never seen.
 pub fn plan_run(images: Vec<ImageFile>, config: &Config, manifest: &Manifest) -> Plan {
+    let today = today();
+    plan(images, &input_for(config, manifest, &today))
+}
+
+/// Today's date, `YYYY-MM-DD` (UTC): the date an image never seen before is filed under.
+pub fn today() -> String {
+    humantime::format_rfc3339(std::time::SystemTime::now()).to_string()[..10].to_string()
+}
+
+/// What planning needs from the configuration and the manifest.
+pub fn input_for<'a>(config: &'a Config, manifest: &'a Manifest, today: &'a str) -> PlanInput<'a> {
     let prefix = match &config.target {
         TargetConfig::S3(s3) => s3.prefix.as_str(),
         TargetConfig::Dir(_) => "",
     };
-    let today =
-        humantime::format_rfc3339(std::time::SystemTime::now()).to_string()[..10].to_string();
-    plan(
-        images,
-        &PlanInput {
-            template: &config.key,
-            manifest,
-            public_url: &config.public_url,
-            prefix,
-            today: &today,
-        },
-    )
+    PlanInput {
+        template: &config.key,
+        manifest,
+        public_url: &config.public_url,
+        prefix,
+        today,
+    }
 }
 
 /// The longest object key R2 and S3 accept, in bytes.
@@ -302,28 +316,13 @@ pub fn plan(images: Vec<ImageFile>, input: &PlanInput) -> Plan {
     let mut collided: Vec<String> = Vec::new();
     let dates = input.manifest.dates_by_source();
     for image in images {
-        let date = dates
-            .get(image.rel.as_str())
-            .copied()
-            .unwrap_or(input.today)
-            .to_string();
-        let key = match input.template.render(&image, &date) {
-            Ok(k) if input.prefix.is_empty() => k,
-            Ok(k) => format!("{}/{k}", input.prefix),
+        let (key, date) = match key_of(&image, input, &dates) {
+            Ok(key_date) => key_date,
             Err(e) => {
                 plan.invalid.push((image.path, e));
                 continue;
             }
         };
-        if key.len() > MAX_KEY_BYTES {
-            let why = format!(
-                "its key is {} bytes, more than the {MAX_KEY_BYTES} that R2 and S3 accept; not \
-                 uploaded (shorten the file name or the folders in `key`)",
-                key.len()
-            );
-            plan.invalid.push((image.path, why));
-            continue;
-        }
         if let Some(&i) = by_key.get(&key) {
             if plan.items[i].image.hash == image.hash {
                 plan.by_path.insert(image.path, i);
@@ -373,6 +372,70 @@ pub fn plan(images: Vec<ImageFile>, input: &PlanInput) -> Plan {
     plan
 }
 
+/// The object key of `image` and the date it is filed under (the manifest's date for its source,
+/// else today), or why it cannot have one.
+fn key_of(
+    image: &ImageFile,
+    input: &PlanInput,
+    dates: &HashMap<&str, &str>,
+) -> Result<(String, String), String> {
+    let date = dates
+        .get(image.rel.as_str())
+        .copied()
+        .unwrap_or(input.today)
+        .to_string();
+    let key = match input.template.render(image, &date)? {
+        k if input.prefix.is_empty() => k,
+        k => format!("{}/{k}", input.prefix),
+    };
+    if key.len() > MAX_KEY_BYTES {
+        return Err(format!(
+            "its key is {} bytes, more than the {MAX_KEY_BYTES} that R2 and S3 accept; not \
+             uploaded (shorten the file name or the folders in `key`)",
+            key.len()
+        ));
+    }
+    Ok((key, date))
+}
+
+/// Decides, one image at a time while the others are still being hashed, which images the plan
+/// will certainly upload, so that their PUTs can start before the whole plan is known.
+pub struct EarlyKeys<'a> {
+    config: &'a Config,
+    manifest: &'a Manifest,
+    today: String,
+    dates: HashMap<&'a str, &'a str>,
+}
+
+impl<'a> EarlyKeys<'a> {
+    /// `None` when the template lets two different files share a key (fewer than 16 hex digits
+    /// of the hash in it): only the whole plan can tell a collision there.
+    pub fn new(config: &'a Config, manifest: &'a Manifest) -> Option<EarlyKeys<'a>> {
+        if !config.key.distinct_by_content() {
+            return None;
+        }
+        Some(EarlyKeys {
+            config,
+            manifest,
+            today: today(),
+            dates: manifest.dates_by_source(),
+        })
+    }
+
+    /// The key `plan` gives `image` with [`Action::Upload`], or `None` when its action may be
+    /// another (the manifest knows the key) or it has no valid key.
+    pub fn upload_key(&self, image: &ImageFile) -> Option<String> {
+        let input = input_for(self.config, self.manifest, &self.today);
+        let (key, _) = key_of(image, &input, &self.dates).ok()?;
+        self.manifest.get(&key).is_none().then_some(key)
+    }
+
+    /// Whether the manifest names `rel` as the source of an object.
+    pub fn known_source(&self, rel: &str) -> bool {
+        self.dates.contains_key(rel)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -385,6 +448,20 @@ mod tests {
             hash: hash_char.to_string().repeat(64),
             mime: "image/png".into(),
             md5: None,
+        }
+    }
+
+    #[test]
+    fn only_a_key_with_16_or_more_hex_digits_of_the_hash_keeps_different_bytes_apart() {
+        for (template, distinct) in [
+            ("{hash:16}/{fileName}.{extName}", true),
+            ("{hash}.{extName}", true),
+            ("{path}/{hash:64}", true),
+            ("{hash:15}/{fileName}.{extName}", false),
+            ("{year}/{fileName}.{extName}", false),
+        ] {
+            let t = KeyTemplate::parse(template).unwrap();
+            assert_eq!(t.distinct_by_content(), distinct, "{template}");
         }
     }
 

@@ -11,10 +11,12 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 
 use crate::config::{Config, TargetConfig};
-use crate::plan::{Action, Plan, Planned};
+use crate::hash::ImageFile;
+use crate::manifest::Manifest;
+use crate::plan::{Action, EarlyKeys, Plan, Planned};
 use crate::progress::Progress;
 use crate::report::{file_error, ObjectLine, Report};
-use crate::store::{Object, OpenError, Probe, Store, StoreError};
+use crate::store::{Listed, Object, OpenError, Probe, Store, StoreError};
 
 /// What happened to one planned object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +59,24 @@ pub fn execute(
     config: &Config,
     dry_run: bool,
     connect: &dyn Fn() -> Result<Box<dyn Store>, OpenError>,
+    early: Option<Early<'_>>,
 ) -> Result<Uploaded, OpenError> {
+    if let Some(early) = early {
+        let done = early.finish();
+        let bar = Progress::new(plan.to_send().saturating_sub(done.sent.len()), "uploading");
+        let outcomes = run_after(
+            done.store.as_ref(),
+            &plan.items,
+            &config.cache_control,
+            config.concurrency,
+            &|| bar.inc(),
+            Some(&done),
+        );
+        return Ok(Uploaded {
+            outcomes,
+            store: done.store.describe(),
+        });
+    }
     let to_send = plan.to_send();
     // A local folder tells cheaply whether what the manifest lists is still there: a deleted
     // store folder means uploading again, not pointing pages at nothing.
@@ -144,11 +163,18 @@ pub fn run(
     concurrency: usize,
     on_done: &(dyn Fn() + Sync),
 ) -> Vec<Outcome> {
-    let stop = AtomicBool::new(false);
-    let fatal: Mutex<Option<String>> = Mutex::new(None);
-    // Many new objects: one listing (a page holds 1,000 keys) is cheaper than a HEAD each.
-    let to_probe = items.iter().filter(|p| p.action == Action::Upload).count();
-    let listing = match to_probe {
+    run_after(store, items, cache_control, concurrency, on_done, None)
+}
+
+/// One listing of the store for `to_probe` new objects, when it is cheaper than a HEAD each (a
+/// page holds 1,000 keys); a fatal error sets `stop` and `fatal`.
+fn listing_for(
+    store: &dyn Store,
+    to_probe: usize,
+    stop: &AtomicBool,
+    fatal: &Mutex<Option<String>>,
+) -> Option<HashMap<String, Listed>> {
+    match to_probe {
         0..=15 => None,
         n => match store.list(n / 100 + 1) {
             Ok(listing) => listing,
@@ -160,8 +186,44 @@ pub fn run(
             // The listing is only a shortcut: without it, each object is probed.
             Err(StoreError::Failed(_)) => None,
         },
+    }
+}
+
+/// [`run`] for the objects that the hash stage did not already send (`early`).
+fn run_after(
+    store: &dyn Store,
+    items: &[Planned],
+    cache_control: &str,
+    concurrency: usize,
+    on_done: &(dyn Fn() + Sync),
+    early: Option<&EarlyDone>,
+) -> Vec<Outcome> {
+    let stop = AtomicBool::new(false);
+    let fatal: Mutex<Option<String>> = Mutex::new(None);
+    let sent_early = |p: &Planned| -> Option<Outcome> {
+        let (hash, outcome) = early?.sent.get(&p.key)?;
+        (p.action == Action::Upload && *hash == p.image.hash).then(|| outcome.clone())
+    };
+    if let Some(e) = early.and_then(|done| done.fatal.as_ref()) {
+        stop.store(true, Ordering::Relaxed);
+        *fatal.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.clone());
+    }
+    let listed;
+    let listing = match early.and_then(|done| done.listing.as_ref()) {
+        Some(listing) => Some(listing),
+        None => {
+            let to_probe = items
+                .iter()
+                .filter(|p| p.action == Action::Upload && sent_early(p).is_none())
+                .count();
+            listed = listing_for(store, to_probe, &stop, &fatal);
+            listed.as_ref()
+        }
     };
     let one = |p: &Planned| -> Outcome {
+        if let Some(outcome) = sent_early(p) {
+            return outcome;
+        }
         let obj = Object {
             key: &p.key,
             path: &p.image.path,
@@ -170,6 +232,7 @@ pub fn run(
             mime: &p.image.mime,
             cache_control,
             md5: p.image.md5,
+            body: None,
         };
         let outcome = match p.action {
             Action::Reuse if store.still_there(&obj) != Some(false) => return Outcome::Reused,
@@ -182,7 +245,7 @@ pub fn run(
                 let why = fatal.lock().map(|f| f.clone()).unwrap_or_default();
                 Outcome::Failed(format!("not sent: {}", why.unwrap_or_default()))
             }
-            _ => match send(store, &obj, &p.action, listing.as_ref()) {
+            _ => match send(store, &obj, &p.action, listing) {
                 Ok(o) => o,
                 Err(StoreError::Fatal(e)) => {
                     stop.store(true, Ordering::Relaxed);
@@ -220,19 +283,159 @@ fn send(
     store: &dyn Store,
     obj: &Object,
     action: &Action,
-    listing: Option<&HashMap<String, u64>>,
+    listing: Option<&HashMap<String, Listed>>,
 ) -> Result<Outcome, StoreError> {
     if let Action::Overwrite { .. } = action {
         store.put(obj)?;
         return Ok(Outcome::Overwritten);
     }
-    let probe = match listing {
-        Some(keys) if !keys.contains_key(obj.key) => Probe::Absent,
+    let probe = match listing.map(|keys| keys.get(obj.key)) {
+        Some(None) => Probe::Absent,
+        // The listing shows these bytes already (size and ETag = their MD5): no HEAD.
+        Some(Some(listed)) if listed.proves(obj) => Probe::Same,
         _ => store.probe(obj)?,
     };
     match probe {
         Probe::Same => Ok(Outcome::Present),
         Probe::Absent => store.put(obj).map(|()| Outcome::Uploaded),
         Probe::Different => store.put(obj).map(|()| Outcome::Overwritten),
+    }
+}
+
+/// Uploads that start during the hash stage. With a template that gives different bytes
+/// different keys (16 or more hex digits of the hash), an image the manifest does not know is
+/// certainly uploaded by the plan, under a key known as soon as it is hashed: its PUT goes out
+/// at once, on the thread that read it, with the bytes just hashed (one read of each file, the
+/// store busy while the rest is still being hashed). The upload stage later takes these
+/// outcomes for the planned objects, and sends the rest as usual.
+pub struct Early<'a> {
+    store: Box<dyn Store>,
+    pool: rayon::ThreadPool,
+    keys: EarlyKeys<'a>,
+    cache_control: &'a str,
+    listing: Option<HashMap<String, Listed>>,
+    /// Key → (blake3, outcome); `None` while its PUT is in flight.
+    sent: Mutex<HashMap<String, Option<(String, Outcome)>>>,
+    stop: AtomicBool,
+    fatal: Mutex<Option<String>>,
+}
+
+/// What the early uploads did, for the upload stage.
+struct EarlyDone {
+    store: Box<dyn Store>,
+    sent: HashMap<String, (String, Outcome)>,
+    listing: Option<HashMap<String, Listed>>,
+    fatal: Option<String>,
+}
+
+impl<'a> Early<'a> {
+    /// Early uploads for a real run to an S3 store with a template that allows them, when the
+    /// pages reference images the manifest has never seen; `None` otherwise, or when the store
+    /// cannot be opened (the upload stage then reports why, if it needs the store at all). Lists
+    /// the store once when many images are new, as the upload stage would.
+    pub fn start(
+        config: &'a Config,
+        manifest: &'a Manifest,
+        pages: &[crate::pages::Page],
+        dry_run: bool,
+        connect: &dyn Fn() -> Result<Box<dyn Store>, OpenError>,
+    ) -> Option<Early<'a>> {
+        if dry_run || !matches!(config.target, TargetConfig::S3(_)) {
+            return None;
+        }
+        let keys = EarlyKeys::new(config, manifest)?;
+        let new = crate::hash::referenced_files(pages, config)
+            .iter()
+            .filter(|(_, rel)| !keys.known_source(rel))
+            .count();
+        // Nothing new by the manifest: a run with (at most) a few changed images, which the
+        // upload stage sends; no store opened for nothing.
+        if new == 0 {
+            return None;
+        }
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(config.concurrency)
+            .thread_name(|i| format!("imglift-upload-{i}"))
+            .build()
+            .ok()?;
+        let store = connect().ok()?;
+        let stop = AtomicBool::new(false);
+        let fatal = Mutex::new(None);
+        let listing = listing_for(store.as_ref(), new, &stop, &fatal);
+        Some(Early {
+            store,
+            pool,
+            keys,
+            cache_control: &config.cache_control,
+            listing,
+            sent: Mutex::new(HashMap::new()),
+            stop,
+            fatal,
+        })
+    }
+
+    /// The threads that hash (and send) the files: as many as requests may be in flight.
+    pub fn pool(&self) -> &rayon::ThreadPool {
+        &self.pool
+    }
+
+    /// `image` was just read and hashed: send it now if the plan will certainly upload it.
+    pub fn offer(&self, image: &ImageFile, bytes: bytes::Bytes) {
+        // An SVG is checked for scripts after hashing; a fatal error leaves the rest to the
+        // upload stage, which reports them.
+        if image.mime == "image/svg+xml" || self.stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let Some(key) = self.keys.upload_key(image) else {
+            return;
+        };
+        {
+            let mut sent = self.sent.lock().unwrap_or_else(|p| p.into_inner());
+            if sent.contains_key(&key) {
+                return;
+            }
+            sent.insert(key.clone(), None);
+        }
+        let obj = Object {
+            key: &key,
+            path: &image.path,
+            size: image.size,
+            hash: &image.hash,
+            mime: &image.mime,
+            cache_control: self.cache_control,
+            md5: image.md5,
+            body: Some(&bytes),
+        };
+        let outcome = match send(
+            self.store.as_ref(),
+            &obj,
+            &Action::Upload,
+            self.listing.as_ref(),
+        ) {
+            Ok(o) => o,
+            Err(StoreError::Fatal(e)) => {
+                self.stop.store(true, Ordering::Relaxed);
+                if let Ok(mut f) = self.fatal.lock() {
+                    f.get_or_insert_with(|| e.clone());
+                }
+                Outcome::Failed(e)
+            }
+            Err(StoreError::Failed(e)) => Outcome::Failed(e),
+        };
+        let mut sent = self.sent.lock().unwrap_or_else(|p| p.into_inner());
+        sent.insert(key, Some((image.hash.clone(), outcome)));
+    }
+
+    fn finish(self) -> EarlyDone {
+        let sent = self.sent.into_inner().unwrap_or_else(|p| p.into_inner());
+        EarlyDone {
+            store: self.store,
+            sent: sent
+                .into_iter()
+                .filter_map(|(k, v)| Some((k, v?)))
+                .collect(),
+            listing: self.listing,
+            fatal: self.fatal.into_inner().unwrap_or_else(|p| p.into_inner()),
+        }
     }
 }

@@ -67,6 +67,7 @@ pub fn repair(
             mime: &entry.mime,
             cache_control: &config.cache_control,
             md5: None,
+            body: None,
         };
         match store.put(&obj) {
             Ok(()) => out.objects.push(ObjectLine {

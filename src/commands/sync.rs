@@ -56,14 +56,16 @@ pub fn sync(
     report.add(pages::reference_problems(config, &loaded.pages, broken));
     report.counts.references = loaded.pages.iter().map(|p| p.refs.len()).sum();
 
-    let mut hashed = hash::hash_referenced(&loaded.pages, config);
+    // New images go to the store while the rest are still being hashed (see `upload::Early`).
+    let early = upload::Early::start(config, &manifest, &loaded.pages, opts.dry_run, connect);
+    let mut hashed = hash::hash_referenced(&loaded.pages, config, early.as_ref());
     report.problems.extend(hashed.problems);
     report.counts.local_images = hashed.images.len();
     let plan = plan::plan_run(hashed.images, config, &manifest);
     report.counts.duplicates = plan.by_path.len().saturating_sub(plan.items.len());
     report.add(plan.diagnostics(config));
     report.add(plan.refused_references(&loaded.pages));
-    let uploaded = upload::execute(&plan, config, opts.dry_run, connect)?;
+    let uploaded = upload::execute(&plan, config, opts.dry_run, connect, early)?;
     upload::report_outcomes(&plan, &uploaded, opts.dry_run, &mut report);
 
     // A failed upload may come from a stat-cache entry that no longer matches the file (its

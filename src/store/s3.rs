@@ -20,7 +20,7 @@ use s3::creds::Credentials;
 use s3::error::S3Error;
 use s3::{Bucket, Region};
 
-use super::{Object, OpenError, Probe, Store, StoreError};
+use super::{Listed, Object, OpenError, Probe, Store, StoreError};
 use crate::config::S3Config;
 use crate::net::{self, Failure, RetryPolicy, Verdict};
 
@@ -388,7 +388,7 @@ impl Store for S3Store {
         })
     }
 
-    fn list(&self, max_pages: usize) -> Result<Option<HashMap<String, u64>>, StoreError> {
+    fn list(&self, max_pages: usize) -> Result<Option<HashMap<String, Listed>>, StoreError> {
         let prefix = if self.prefix.is_empty() {
             String::new()
         } else {
@@ -419,7 +419,7 @@ impl Store for S3Store {
                     return Err(self.give_up("LIST", &prefix, failure, verdict))
                 }
             };
-            keys.extend(page.contents.into_iter().map(|o| (o.key, o.size)));
+            keys.extend(listed(page.contents));
             token = page.next_continuation_token;
             if token.is_none() || !page.is_truncated {
                 return Ok(Some(keys));
@@ -430,22 +430,28 @@ impl Store for S3Store {
     }
 
     fn put(&self, obj: &Object) -> Result<(), StoreError> {
-        let bytes = crate::fs::read_checked(obj.path)
-            .map_err(|e| StoreError::Failed(format!("{}: {e}", obj.path.display())))?;
-        if blake3::hash(&bytes).to_hex().as_str() != obj.hash {
-            return Err(StoreError::Failed(format!(
-                "{} changed while imglift was running; run it again",
-                obj.path.display()
-            )));
-        }
+        let body = match obj.body {
+            // Read and hashed a moment ago by the hash stage: the very bytes its digests are of.
+            Some(body) => body.clone(),
+            None => {
+                let bytes = crate::fs::read_checked(obj.path)
+                    .map_err(|e| StoreError::Failed(format!("{}: {e}", obj.path.display())))?;
+                if blake3::hash(&bytes).to_hex().as_str() != obj.hash {
+                    return Err(StoreError::Failed(format!(
+                        "{} changed while imglift was running; run it again",
+                        obj.path.display()
+                    )));
+                }
+                bytes::Bytes::from(bytes)
+            }
+        };
         // The hash stage computed the MD5 with the blake3, from the same bytes that the check
-        // above just matched.
-        let digest = obj.md5.unwrap_or_else(|| md5::compute(&bytes).0);
+        // above just matched (or that it hands over).
+        let digest = obj.md5.unwrap_or_else(|| md5::compute(&body).0);
         let md5_hex = crate::hash::hex_md5(&digest);
         let headers = self
             .put_headers(obj, &digest)
             .map_err(|e| StoreError::Failed(format!("PUT `{}`: {e}", obj.key)))?;
-        let body = bytes::Bytes::from(bytes);
         self.with_retries("PUT", obj.key, || {
             // A presigned URL signs the headers but not the payload (UNSIGNED-PAYLOAD, as
             // browsers and rclone upload to R2): no SHA-256 of every image on either side.
@@ -484,6 +490,14 @@ impl Store for S3Store {
         })?;
         Ok(())
     }
+}
+
+/// The objects of one listing page by key, with their sizes and ETags (unquoted).
+fn listed(contents: Vec<s3::serde_types::Object>) -> impl Iterator<Item = (String, Listed)> {
+    contents.into_iter().map(|o| {
+        let etag = o.e_tag.map(|t| t.trim().trim_matches('"').to_string());
+        (o.key, Listed { size: o.size, etag })
+    })
 }
 
 /// Why the answer to a single PUT does not confirm the object, or `None` when it does: its ETag
@@ -656,6 +670,35 @@ mod tests {
         // SSE-S3 (AES256, S3's default) keeps the MD5 as ETag.
         let s3 = ("x-amz-server-side-encryption", "AES256");
         assert!(answer(&[s3, ("etag", "\"d41d8cd98f00b204e9800998ecf8427e\"")]).is_some());
+    }
+
+    #[test]
+    fn a_listing_page_gives_each_key_its_size_and_unquoted_etag() {
+        // The shape of AWS's documented ListObjectsV2 answer (R2 answers the same).
+        let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+  <Name>blog</Name><Prefix/><KeyCount>2</KeyCount><MaxKeys>1000</MaxKeys>
+  <IsTruncated>false</IsTruncated>
+  <Contents><Key>a/my-image.jpg</Key><LastModified>2009-10-12T17:50:30.000Z</LastModified>
+    <ETag>&quot;fba9dede5f27731c9771645a39863328&quot;</ETag><Size>434234</Size>
+    <StorageClass>STANDARD</StorageClass></Contents>
+  <Contents><Key>big.png</Key><LastModified>2009-10-12T17:50:30.000Z</LastModified>
+    <ETag>"3858f62230ac3c915f300c664312c11f-9"</ETag><Size>9</Size>
+    <StorageClass>STANDARD</StorageClass></Contents>
+</ListBucketResult>"#;
+        let page: s3::serde_types::ListBucketResult = quick_xml::de::from_str(xml).unwrap();
+        let keys: HashMap<String, Listed> = listed(page.contents).collect();
+        assert_eq!(
+            keys["a/my-image.jpg"],
+            Listed {
+                size: 434234,
+                etag: Some("fba9dede5f27731c9771645a39863328".into())
+            }
+        );
+        assert_eq!(
+            keys["big.png"].etag.as_deref(),
+            Some("3858f62230ac3c915f300c664312c11f-9")
+        );
     }
 
     #[test]
