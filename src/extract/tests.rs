@@ -471,6 +471,11 @@ fn raw_text_elements_close_only_with_their_own_name() {
         raw("Text <script src=\"x.js\"></script> <span>s</span> <img src=\"y.png\">\n"),
         ["y.png"]
     );
+    // A custom element whose name starts like one is not raw text.
+    assert_eq!(
+        raw("Text <style-box>x</style-box> <img src=\"z.png\">\n"),
+        ["z.png"]
+    );
 }
 
 #[test]
@@ -533,7 +538,7 @@ fn liquid_destination_needs_an_image_on_its_line_and_a_closing_parenthesis() {
         "![a]({{ site.baseurl }}/a.png \"t)",
         "![a]({{ site.baseurl }}/a.png \"t\" x)",
         "![a]({{ site.baseurl }}/a.png (t)",
-        "![a]({{ site.baseurl }}/a.png \"t\n\")",
+        "![a]({{ site.baseurl }}/a.png \"t\n)",
     ] {
         assert!(dests(&format!("{left_alone}\n")).is_empty(), "{left_alone}");
     }
