@@ -434,6 +434,8 @@ fn attribute_syntax_around_src() {
     // A tag cut off by the end of its block: nothing is read from it.
     assert!(dests("<div>\n<img src=\"f.png\n").is_empty());
     assert!(dests("<div>\n<img src=\n").is_empty());
+    // A page that ends inside a tag name.
+    assert!(dests("<div>\n<img").is_empty());
 }
 
 #[test]
