@@ -544,6 +544,9 @@ fn liquid_destination_needs_an_image_on_its_line_and_a_closing_parenthesis() {
     ] {
         assert!(dests(&format!("{left_alone}\n")).is_empty(), "{left_alone}");
     }
+    // A page that ends inside the title or after the destination.
+    assert!(dests("![a]({{ site.baseurl }}/a.png \"t").is_empty());
+    assert!(dests("![a]({{ site.baseurl }}/a.png  ").is_empty());
     // The `![` is looked for at most 1 KiB back.
     let far = format!("![{}]({{{{ site.baseurl }}}}/a.png)\n", "a".repeat(1100));
     assert!(extract(&far, &Options::default()).refs.is_empty());
