@@ -237,11 +237,9 @@ fn close_bracket(page: &str, from: usize, end: usize) -> Option<usize> {
 /// The destination of `[label]: dest "title"` within the definition's span.
 fn definition_dest(page: &str, span: Range<usize>) -> Option<(Range<usize>, bool)> {
     let b = page.as_bytes();
-    let mut i = span.start;
-    while i < span.end && b[i] != b'[' {
-        i += 1;
-    }
-    let close = close_bracket(page, i + 1, span.end)?;
+    // pulldown-cmark's span starts at the label's `[` (after any indentation or container
+    // prefix), which `close_bracket` passes over.
+    let close = close_bracket(page, span.start, span.end)?;
     if b.get(close + 1) != Some(&b':') {
         return None;
     }

@@ -326,3 +326,332 @@ fn headings_with_an_image_and_no_explicit_id_are_listed_with_their_id() {
         ]
     );
 }
+
+// mutB: tests for mutants of markdown.rs, html.rs and text.rs that the suite let through.
+
+/// The problems of `text`, as `line:col message`.
+fn problems(text: &str) -> Vec<String> {
+    let out = extract(text, &Options::default());
+    let idx = LineIndex::new(text);
+    out.problems
+        .iter()
+        .map(|p| {
+            let (line, col) = idx.locate(text, p.offset);
+            format!("{line}:{col} {}", p.message)
+        })
+        .collect()
+}
+
+#[test]
+fn an_inline_script_left_open_ends_with_its_paragraph_or_heading() {
+    assert_eq!(
+        raw("Text <script> x\n\nMore <img src=\"b.png\">\n"),
+        ["b.png"]
+    );
+    assert_eq!(
+        raw("# Title <style>\n\nMore <img src=\"c.png\">\n"),
+        ["c.png"]
+    );
+}
+
+#[test]
+fn tags_inside_an_inline_script_are_text_until_it_closes() {
+    assert_eq!(
+        raw("Text <script><b><img src=\"s.png\"></b></script> <img src=\"t.png\">\n"),
+        ["t.png"]
+    );
+}
+
+#[test]
+fn reference_definitions_after_front_matter() {
+    let text = "---\ntitle: x\n---\n![a][logo]\n\n[logo]: img/logo.png \"Logo\"\n";
+    assert_eq!(raw(text), ["img/logo.png"]);
+}
+
+#[test]
+fn reference_label_with_an_escaped_bracket() {
+    assert_eq!(raw("![x][\\]logo]\n\n[\\]logo]: y.png\n"), ["y.png"]);
+    assert_eq!(raw("![x][a\\]b]\n\n  [a\\]b]: <z z.png>\n"), ["z z.png"]);
+}
+
+#[test]
+fn character_references_in_an_img_src_name_the_file() {
+    let dest = |src: &str| dests(&format!("<img src=\"{src}\">\n"))[0].1.clone();
+    assert_eq!(
+        dest("a&lt;b&gt;c&quot;d&apos;e&nbsp;f.png"),
+        "a<b>c\"d'e\u{a0}f.png"
+    );
+    assert_eq!(dest("&#x41;&#X42;&#67;.png"), "ABC.png");
+    // Not references: left as written.
+    assert_eq!(
+        dest("a&bogus;b&;c&#xZZ;d&#1114112;.png"),
+        "a&bogus;b&;c&#xZZ;d&#1114112;.png"
+    );
+    assert_eq!(dest("R&D &amp more.png"), "R&D &amp more.png");
+}
+
+#[test]
+fn a_comment_ends_at_its_closing_marker() {
+    assert_eq!(
+        raw("<p>Before <!-- old --><img src=\"a.png\"> <!-- x\n<img src=\"b.png\"> --></p>\n"),
+        ["a.png"]
+    );
+    // An unclosed comment hides the rest of its block.
+    assert!(dests("<div>\n<!-- <img src=\"c.png\">\n</div>\n").is_empty());
+}
+
+#[test]
+fn text_that_is_not_a_tag_does_not_hide_the_next_tag() {
+    assert_eq!(
+        raw("<p>I <3 this < and <1a <img src=\"x.png\"> a</p>\n"),
+        ["x.png"]
+    );
+}
+
+#[test]
+fn only_img_src_is_an_image_source() {
+    // `<source src>` belongs to video and audio.
+    assert!(dests("<video>\n<source src=\"clip.png\" type=\"video/mp4\">\n</video>\n").is_empty());
+    assert_eq!(
+        raw("<div>\n<img class=\"x\" srcset=\"a.png 1x,b.png\" data-src=\"no.png\" src=c.png>\n</div>\n"),
+        ["a.png", "b.png", "c.png"]
+    );
+}
+
+#[test]
+fn attribute_syntax_around_src() {
+    let got = raw(concat!(
+        "<div>\n",
+        "<img alt = 'x y' src = \"a.png\" / >\n",
+        "<IMG ALT SRC='b.png'/>\n",
+        "<img\tsrc=c.png/>\n",
+        "<img src=d.png>\n",
+        "<img src=\"\" alt=\"empty\"> <img src=\"  \">\n",
+        "<img alt=\"> <img src=no.png>\" src=\"e.png\">\n",
+        "</div>\n",
+    ));
+    assert_eq!(got, ["a.png", "b.png", "c.png/", "d.png", "e.png"]);
+    // A tag cut off by the end of its block: nothing is read from it.
+    assert!(dests("<div>\n<img src=\"f.png\n").is_empty());
+    assert!(dests("<div>\n<img src=\n").is_empty());
+    // A page that ends inside a tag name.
+    assert!(dests("<div>\n<img").is_empty());
+}
+
+#[test]
+fn srcset_candidates_and_descriptors() {
+    let got = raw("<img srcset=\" a.png 1x , b.png 2x,c.png 3x, d.png   480w,,e.png\">\n");
+    assert_eq!(got, ["a.png", "b.png", "c.png", "d.png", "e.png"]);
+    // A comma ends a URL only at its end (as the HTML spec splits a srcset): then no
+    // descriptors follow.
+    assert_eq!(
+        raw("<img srcset=\"f.png, g.png 2x\">\n"),
+        ["f.png", "g.png"]
+    );
+    assert_eq!(raw("<img srcset=\"h,i.png 2x\">\n"), ["h,i.png"]);
+}
+
+#[test]
+fn an_html_tag_split_by_block_quote_markers_is_read_only_within_one_line() {
+    // The value runs across the `> ` of the next line: not one raw-HTML event, left alone.
+    assert!(dests("> <div><img src=\"a\n> b.png\"></div>\n").is_empty());
+    assert_eq!(raw("> <div>\n> <img src=\"c.png\"></div>\n"), ["c.png"]);
+}
+
+#[test]
+fn raw_text_elements_close_only_with_their_own_name() {
+    assert_eq!(
+        raw("<p><textarea rows=2><img src=\"t.png\"></textareas></textarea><img src=\"u.png\"></p>\n"),
+        ["u.png"]
+    );
+    assert_eq!(
+        // HTML ignores `/>` on a script: what follows is its text.
+        raw("Text <style>b {}</style><img src=\"v.png\"> <script/> <img src=\"w.png\">\n"),
+        ["v.png"]
+    );
+    assert_eq!(
+        raw("Text <script src=\"x.js\"></script> <span>s</span> <img src=\"y.png\">\n"),
+        ["y.png"]
+    );
+    // A custom element whose name starts like one is not raw text.
+    assert_eq!(
+        raw("Text <style-box>x</style-box> <img src=\"z.png\">\n"),
+        ["z.png"]
+    );
+}
+
+#[test]
+fn figure_shortcode_parameters() {
+    let got = raw(concat!(
+        "{{< figure title=\"say \\\"hi\\\"\" class=wide src=\"a.png\" >}}\n\n",
+        "{{<figure src=b.png>}}\n\n",
+        "{{< figure src=`c d.png` >}}\n\n",
+        "{{< figure\n  src=\"e.png\"\n  alt=\"x\"\n>}}\n",
+    ));
+    assert_eq!(got, ["a.png", "b.png", "c d.png", "e.png"]);
+    for left_alone in [
+        // A Go string with an escape would need decoding.
+        "{{< figure src=\"a\\\\b.png\" >}}",
+        "{{< figure src=\"\" >}}",
+        // Positional parameters, other shortcodes, an unclosed value or shortcode.
+        "{{< figure \"a.png\" >}}",
+        "{{< figures src=\"a.png\" >}}",
+        "{{< figure src=\"a.png >}}",
+        "{{< figure title=\"x\" >}}",
+        "{{< figure src=\"a.png\" }}",
+        "{{% figure src=\"a.png\" >}}",
+    ] {
+        assert!(dests(&format!("{left_alone}\n")).is_empty(), "{left_alone}");
+    }
+    // Shortcodes are short: a closing `>}}` 4 KiB on is not looked for.
+    let far = format!("{{{{< figure src=\"a.png\" {} >}}}}\n", "x".repeat(5000));
+    assert!(dests(&far).is_empty());
+}
+
+#[test]
+fn a_shortcode_right_after_a_code_span_is_read() {
+    assert_eq!(
+        raw("`x`{{< figure src=\"b.png\" >}} `{{< figure src=\"c.png\" >}}`{{< figure src=\"d.png\" >}}\n"),
+        ["b.png", "d.png"]
+    );
+}
+
+#[test]
+fn liquid_destination_needs_an_image_on_its_line_and_a_closing_parenthesis() {
+    assert_eq!(
+        raw(concat!(
+            "![a]({{ site.baseurl }}/a.png 'title')\n\n",
+            "![b]({{ site.baseurl }}/b.png (title))\n\n",
+            "![c]({{ site.baseurl }}/c.png  \"a \\\" b\"  )\n",
+        )),
+        [
+            "{{ site.baseurl }}/a.png",
+            "{{ site.baseurl }}/b.png",
+            "{{ site.baseurl }}/c.png"
+        ]
+    );
+    for left_alone in [
+        "{{ site.baseurl }}/a.png)",
+        "[a]({{ site.baseurl }}/a.png)",
+        "![a]\n({{ site.baseurl }}/a.png)",
+        "![a] ({{ site.baseurl }}/a.png)",
+        "![a]({{ site.baseurl }}/a.png",
+        "![a]({{ site.baseurl }}/a.png x)",
+        "![a]({{ site.baseurl }}/a.png \"t)",
+        "![a]({{ site.baseurl }}/a.png \"t\" x)",
+        "![a]({{ site.baseurl }}/a.png (t)",
+        "![a]({{ site.baseurl }}/a.png \"t\n)",
+    ] {
+        assert!(dests(&format!("{left_alone}\n")).is_empty(), "{left_alone}");
+    }
+    // A page that ends inside the title or after the destination.
+    assert!(dests("![a]({{ site.baseurl }}/a.png \"t").is_empty());
+    assert!(dests("![a]({{ site.baseurl }}/a.png  ").is_empty());
+    // The `![` is looked for at most 1 KiB back.
+    let far = format!("![{}]({{{{ site.baseurl }}}}/a.png)\n", "a".repeat(1100));
+    assert!(extract(&far, &Options::default()).refs.is_empty());
+}
+
+#[test]
+fn liquid_site_path_forms() {
+    let p = |s: &str| liquid_site_path(s);
+    assert_eq!(p("{{site.baseurl}}/a b"), Some(("/a".into(), 18)));
+    assert_eq!(p("{{ site.baseurl }}/a\"b"), Some(("/a".into(), 20)));
+    assert_eq!(p("{{ site.baseurl }}/a)b"), Some(("/a".into(), 20)));
+    assert_eq!(p("{{ site.baseurl }}/a<b"), Some(("/a".into(), 20)));
+    assert_eq!(p("{{ site.baseurl }}/a()b"), Some(("/a()b".into(), 23)));
+    assert_eq!(p("{{ site.baseurl }}/a.png"), Some(("/a.png".into(), 24)));
+    assert_eq!(
+        p("{{ \"x.png\" | relative_url }}"),
+        Some(("/x.png".into(), 28))
+    );
+    assert_eq!(
+        p("{{\"/x.png\"|absolute_url}}"),
+        Some(("/x.png".into(), 25))
+    );
+    for none in [
+        "{{ site.baseurl }}/",
+        "{{ site.baseurl }}x.png",
+        "{{ site.baseurl }} /x.png",
+        "{ site.baseurl }}/x.png",
+        "{{ site.baseurl }/x.png",
+        "{{ \"x.png' | relative_url }}",
+        "{{ \"\" | relative_url }}",
+        "{{ \"a\"b\" | relative_url }}",
+        "{{ \"/x.png\" | upcase }}",
+        "{{ x.png | relative_url }}",
+        "{{ \"/x.png\" }}",
+    ] {
+        assert_eq!(p(none), None, "{none}");
+    }
+    // The `}}` is looked for within 256 bytes.
+    let far = format!("{{{{ site.baseurl{} }}}}/x.png", " ".repeat(300));
+    assert_eq!(p(&far), None);
+}
+
+/// The ids imglift suggests for headings that show an image, by the heading's first line.
+fn heading_ids(page: &str) -> Vec<(String, String)> {
+    extract(page, &Options::default())
+        .headings
+        .iter()
+        .map(|h| {
+            let line = page[h.span.clone()].lines().next().unwrap().to_string();
+            (line, h.id.clone())
+        })
+        .collect()
+}
+
+#[test]
+fn heading_ids_keep_underscores_and_hyphens_and_drop_other_punctuation() {
+    let page = "## snake_case, x-y. ![a](a.png) Z!\n\n## a {b} c ![b](b.png)\n\n\
+                ## Use {#id} here ![c](c.png)\n";
+    let got = heading_ids(page);
+    let ids: Vec<&str> = got.iter().map(|(_, id)| id.as_str()).collect();
+    assert_eq!(ids, ["snake_case-x-y-z", "a-b-c", "use-id-here"]);
+}
+
+/// `<img` offsets that a Jekyll site is warned about (an indented `<img>` after an HTML block
+/// that leaves its element open), as `line:col`.
+fn kramdown_positions(page: &str) -> Vec<(usize, usize)> {
+    let idx = LineIndex::new(page);
+    extract(page, &Options::default())
+        .indented_html
+        .iter()
+        .map(|&o| idx.locate(page, o))
+        .collect()
+}
+
+#[test]
+fn indented_img_tags_after_an_open_html_element() {
+    assert_eq!(
+        kramdown_positions(
+            "<div class=\"g\">\n\n    <IMG\tsrc=a.png> <img/> <imgx> <image src=b>\n</div>\n"
+        ),
+        [(3, 5), (3, 21)]
+    );
+    // Closed, self-closed, a comment, or not HTML before it: code for kramdown too.
+    for page in [
+        "<div>x</div>\n\n    <img src=a.png>\n",
+        "<hr/>\n\n    <img src=a.png>\n",
+        "<!-- c -->\n\n    <img src=a.png>\n",
+        "Text\n\n    <img src=a.png>\n",
+        "<div>\n\nText\n\n    <img src=a.png>\n",
+        "<div>\n\n```\n<img src=a.png>\n```\n",
+    ] {
+        assert_eq!(kramdown_positions(page), [], "{page:?}");
+    }
+}
+
+#[test]
+fn a_destination_that_cannot_be_pinned_down_is_reported_not_guessed() {
+    // After an indented line break the destination is `>x.png`; skipping the `>` as a block
+    // quote marker would splice `x.png` alone.
+    assert_eq!(
+        problems("Text\n![a](\n    >x.png)\n"),
+        ["2:1 could not locate the destination `>x.png` of this image exactly; left alone"]
+    );
+    assert_eq!(
+        problems("![b][y]\n\n[y]:\n    >y.png\n"),
+        ["1:1 could not locate the destination of reference definition [y]; left alone"]
+    );
+}
