@@ -789,6 +789,51 @@ fn test_stop_at(_point: &str) {}
 mod tests {
     use super::*;
 
+    #[cfg(unix)]
+    #[test]
+    fn open_checked_refuses_a_real_path_whose_folder_was_swapped_for_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::create_dir_all(root.join("img")).unwrap();
+        std::fs::create_dir_all(root.join("elsewhere")).unwrap();
+        std::fs::write(root.join("img/a.png"), "inside").unwrap();
+        std::fs::write(root.join("elsewhere/a.png"), "outside").unwrap();
+        let real = root.join("img/a.png");
+        let (mut file, _) = open_checked(&real).unwrap();
+        let mut read = String::new();
+        std::io::Read::read_to_string(&mut file, &mut read).unwrap();
+        assert_eq!(read, "inside");
+        // The folder resolve found is now a link to another folder.
+        std::fs::rename(root.join("img"), root.join("img.old")).unwrap();
+        std::os::unix::fs::symlink(root.join("elsewhere"), root.join("img")).unwrap();
+        let err = open_checked(&real).unwrap_err();
+        assert!(err.to_string().contains("link"), "{err}");
+        assert!(read_checked(&real).is_err());
+        // A link at the file itself is refused too.
+        std::fs::remove_file(root.join("img")).unwrap();
+        std::fs::rename(root.join("img.old"), root.join("img")).unwrap();
+        std::fs::rename(&real, root.join("img/b.png")).unwrap();
+        std::os::unix::fs::symlink(root.join("img/b.png"), &real).unwrap();
+        assert!(open_checked(&real).is_err());
+        assert_eq!(read_checked(&root.join("img/b.png")).unwrap(), b"inside");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn make_dir_no_follow_makes_once_and_refuses_a_link_or_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let at = dir.path().join("a");
+        assert!(make_dir_no_follow(&at).unwrap(), "made now");
+        assert!(!make_dir_no_follow(&at).unwrap(), "there already");
+        std::os::unix::fs::symlink(elsewhere.path(), dir.path().join("link")).unwrap();
+        let err = make_dir_no_follow(&dir.path().join("link")).unwrap_err();
+        assert!(err.to_string().contains("symbolic link"), "{err}");
+        std::fs::write(dir.path().join("file"), "x").unwrap();
+        assert!(make_dir_no_follow(&dir.path().join("file")).is_err());
+        assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+    }
+
     #[test]
     fn a_file_edited_since_it_was_read_is_not_replaced() {
         let dir = tempfile::tempdir().unwrap();

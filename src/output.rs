@@ -413,3 +413,40 @@ fn mirror_file(
     crate::fs::share_replace(src, &mut file, &meta, dest)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn an_out_tree_makes_each_folder_and_replaces_what_a_kept_folder_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let out = dir.path().join("build");
+        let tree = OutTree::new(&out);
+        let page = out.join("content/posts/a.md");
+        assert!(tree.folder_of(&page).unwrap(), "made by this run");
+        write_if_changed(&tree, &page, b"new\n").unwrap();
+        assert_eq!(std::fs::read(&page).unwrap(), b"new\n");
+
+        // A later run keeps the folders and replaces a link where a file goes.
+        let victim = elsewhere.path().join("victim.md");
+        std::fs::write(&victim, "keep me\n").unwrap();
+        std::fs::remove_file(&page).unwrap();
+        std::os::unix::fs::symlink(&victim, &page).unwrap();
+        let again = OutTree::new(&out);
+        assert!(!again.folder_of(&page).unwrap(), "there already");
+        write_if_changed(&again, &page, b"new\n").unwrap();
+        assert!(std::fs::symlink_metadata(&page).unwrap().is_file());
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me\n");
+
+        // A linked folder below the out folder receives nothing.
+        std::os::unix::fs::symlink(elsewhere.path(), out.join("content/linked")).unwrap();
+        let inside = out.join("content/linked/sub/b.md");
+        assert!(write_if_changed(&again, &inside, b"x").is_err());
+        assert!(!elsewhere.path().join("sub").exists());
+        // Nor does a path that leaves the out folder.
+        assert!(again.folder_of(&out.join("../b.md")).is_err());
+    }
+}

@@ -572,6 +572,40 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
+    fn one_resolver_still_checks_each_linked_file_and_folder_after_it_knows_the_folder() {
+        let s = Site::new();
+        let resolver = Resolver::new(&s.config);
+        // `static/img` is known to the resolver from here on.
+        assert_eq!(
+            resolver.resolve("/img/a.png", &s.page),
+            s.local("static/img/a.png")
+        );
+        // A file of that folder that is a link out of the root is still refused.
+        std::os::unix::fs::symlink(&s.outside, s.config.root.join("static/img/out.png")).unwrap();
+        assert_refused(resolver.resolve("/img/out.png", &s.page), "/img/out.png");
+        // A linked folder inside the root gives the real path of each file through it; one
+        // out of the root refuses every file through it.
+        std::os::unix::fs::symlink("../content/img", s.config.root.join("static/alias")).unwrap();
+        std::os::unix::fs::symlink(s.outside.parent().unwrap(), s.config.root.join("static/up"))
+            .unwrap();
+        for _ in 0..2 {
+            assert_eq!(
+                resolver.resolve("/alias/mid.png", &s.page),
+                s.local("content/img/mid.png")
+            );
+            assert_eq!(
+                resolver.resolve("/alias/both.png", &s.page),
+                s.local("content/img/both.png")
+            );
+            assert_refused(
+                resolver.resolve("/up/secret.png", &s.page),
+                "/up/secret.png",
+            );
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
     fn symlink_inside_the_root_is_followed() {
         let s = Site::new();
         std::os::unix::fs::symlink(
