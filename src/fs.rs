@@ -92,6 +92,9 @@ fn refused(path: &Path, why: &str) -> std::io::Error {
 /// the file that is at `path` now, so a folder swapped for a link while imglift runs is caught
 /// too. Everything read from the handle is from inside the folder `path` names.
 pub fn open_checked(path: &Path) -> std::io::Result<(std::fs::File, std::fs::Metadata)> {
+    if let Some(opened) = open_without_links(path) {
+        return opened;
+    }
     let (file, meta) = open_regular(path)?;
     let moved = || refused(path, "was replaced by a link while imglift was running");
     if path.canonicalize()? != path {
@@ -101,6 +104,60 @@ pub fn open_checked(path: &Path) -> std::io::Result<(std::fs::File, std::fs::Met
         return Err(moved());
     }
     Ok((file, meta))
+}
+
+/// [`open_checked`] in one call where the kernel can refuse a link at any component of the
+/// path (Linux `openat2` with `RESOLVE_NO_SYMLINKS`): `path` is a real path, so a link anywhere
+/// in it now was put there since. `None` where that call is not available (an older kernel, a
+/// sandbox that forbids it): then the caller looks at the path itself.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn open_without_links(path: &Path) -> Option<std::io::Result<(std::fs::File, std::fs::Metadata)>> {
+    use rustix::fs::{Mode, OFlags, ResolveFlags};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static UNAVAILABLE: AtomicBool = AtomicBool::new(false);
+    if UNAVAILABLE.load(Ordering::Relaxed) {
+        return None;
+    }
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let opened = rustix::fs::openat2(
+        rustix::fs::CWD,
+        path,
+        flags,
+        Mode::empty(),
+        ResolveFlags::NO_SYMLINKS,
+    );
+    let file = match opened {
+        Ok(fd) => std::fs::File::from(fd),
+        Err(rustix::io::Errno::LOOP) => {
+            return Some(Err(refused(
+                path,
+                "is a symbolic link, or a folder on its path was replaced by one",
+            )))
+        }
+        Err(rustix::io::Errno::NOSYS | rustix::io::Errno::PERM) => {
+            UNAVAILABLE.store(true, Ordering::Relaxed);
+            return None;
+        }
+        // A path the call does not take (a NUL byte): the caller's way says why.
+        Err(rustix::io::Errno::INVAL) => return None,
+        Err(e) => return Some(Err(e.into())),
+    };
+    let meta = match file.metadata() {
+        Ok(meta) => meta,
+        Err(e) => return Some(Err(e)),
+    };
+    if !meta.is_file() {
+        return Some(Err(refused(
+            path,
+            "is not a regular file (a FIFO, device or socket)",
+        )));
+    }
+    Some(Ok((file, meta)))
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn open_without_links(_path: &Path) -> Option<std::io::Result<(std::fs::File, std::fs::Metadata)>> {
+    None
 }
 
 /// Open a file to read it without following a link at its last component and without
@@ -120,19 +177,22 @@ pub fn open_regular(path: &Path) -> std::io::Result<(std::fs::File, std::fs::Met
 /// All the bytes of a file opened by [`open_regular`] (for pages, whose folders may be reached
 /// through a link the configuration names).
 pub fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let (mut file, meta) = open_regular(path)?;
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.read_to_end(&mut bytes)?;
-    Ok(bytes)
+    let (file, meta) = open_regular(path)?;
+    read_all(file, &meta)
 }
 
 /// All the bytes of a file opened by [`open_checked`].
 pub fn read_checked(path: &Path) -> std::io::Result<Vec<u8>> {
+    let (file, meta) = open_checked(path)?;
+    read_all(file, &meta)
+}
+
+/// Every byte left in `file`, the buffer sized by the metadata already at hand (`File`'s own
+/// `read_to_end` asks the kernel for the size and position again).
+fn read_all(file: std::fs::File, meta: &std::fs::Metadata) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
-    let (mut file, meta) = open_checked(path)?;
     let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.read_to_end(&mut bytes)?;
+    file.take(u64::MAX).read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 
@@ -206,6 +266,29 @@ pub fn create_dirs_beneath(base: &Path, dir: &Path) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Make the folder `at`, whose parent exists and is no link. `Ok(true)` when it was made now,
+/// `Ok(false)` when a folder was there already; a link or a file there is an error (`mkdir`
+/// does not follow a link, so nothing is made through one).
+pub fn make_dir_no_follow(at: &Path) -> std::io::Result<bool> {
+    match std::fs::create_dir(at) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let meta = std::fs::symlink_metadata(at)?;
+            if meta.file_type().is_symlink() {
+                Err(refused(
+                    at,
+                    "is a symbolic link; imglift does not write through links",
+                ))
+            } else if meta.is_dir() {
+                Ok(false)
+            } else {
+                Err(refused(at, "is not a folder"))
+            }
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Copy what is left to read of `src` to `dest` through a temporary file in the same folder and
@@ -362,6 +445,16 @@ pub fn write_atomic_if_unchanged(
 /// regenerates (the `--out` tree, the stat cache). A reader still never sees a torn file.
 pub fn write_replace(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     write_via_temp(path, bytes, false)
+}
+
+/// Like [`write_replace`], for a file in a folder this run made (so nothing is there to keep
+/// the permissions of): a new file with the default permissions, renamed into place whole.
+pub fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut tmp = temp_beside(path)?;
+    tmp.write_all(bytes)?;
+    default_permissions(tmp.as_file())?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 fn write_via_temp(path: &Path, bytes: &[u8], durable: bool) -> std::io::Result<()> {
@@ -695,6 +788,51 @@ fn test_stop_at(_point: &str) {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn open_checked_refuses_a_real_path_whose_folder_was_swapped_for_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::create_dir_all(root.join("img")).unwrap();
+        std::fs::create_dir_all(root.join("elsewhere")).unwrap();
+        std::fs::write(root.join("img/a.png"), "inside").unwrap();
+        std::fs::write(root.join("elsewhere/a.png"), "outside").unwrap();
+        let real = root.join("img/a.png");
+        let (mut file, _) = open_checked(&real).unwrap();
+        let mut read = String::new();
+        std::io::Read::read_to_string(&mut file, &mut read).unwrap();
+        assert_eq!(read, "inside");
+        // The folder resolve found is now a link to another folder.
+        std::fs::rename(root.join("img"), root.join("img.old")).unwrap();
+        std::os::unix::fs::symlink(root.join("elsewhere"), root.join("img")).unwrap();
+        let err = open_checked(&real).unwrap_err();
+        assert!(err.to_string().contains("link"), "{err}");
+        assert!(read_checked(&real).is_err());
+        // A link at the file itself is refused too.
+        std::fs::remove_file(root.join("img")).unwrap();
+        std::fs::rename(root.join("img.old"), root.join("img")).unwrap();
+        std::fs::rename(&real, root.join("img/b.png")).unwrap();
+        std::os::unix::fs::symlink(root.join("img/b.png"), &real).unwrap();
+        assert!(open_checked(&real).is_err());
+        assert_eq!(read_checked(&root.join("img/b.png")).unwrap(), b"inside");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn make_dir_no_follow_makes_once_and_refuses_a_link_or_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let at = dir.path().join("a");
+        assert!(make_dir_no_follow(&at).unwrap(), "made now");
+        assert!(!make_dir_no_follow(&at).unwrap(), "there already");
+        std::os::unix::fs::symlink(elsewhere.path(), dir.path().join("link")).unwrap();
+        let err = make_dir_no_follow(&dir.path().join("link")).unwrap_err();
+        assert!(err.to_string().contains("symbolic link"), "{err}");
+        std::fs::write(dir.path().join("file"), "x").unwrap();
+        assert!(make_dir_no_follow(&dir.path().join("file")).is_err());
+        assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+    }
 
     #[test]
     fn a_file_edited_since_it_was_read_is_not_replaced() {

@@ -10,8 +10,11 @@
 //! change. imglift's own files (config, manifest, stat cache) are never mirrored. Nothing here
 //! decides what a page says: that is the rewrite stage's.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rayon::prelude::*;
 
 use crate::config::{real_path, Config};
 use crate::error::ConfigError;
@@ -44,15 +47,89 @@ pub fn out_dir(
     Ok(Some(o))
 }
 
+/// The `--out` folder of a run, and the folders below it that the run has made or checked, so
+/// that each is made (or checked not to be a link) once, not once per file; a folder the run
+/// made holds only what the run put there, so no file is looked for before one is written
+/// into it. Shared by the threads that write pages.
+pub struct OutTree {
+    root: PathBuf,
+    /// Folder → whether this run made it.
+    dirs: Mutex<HashMap<PathBuf, bool>>,
+}
+
+impl OutTree {
+    pub fn new(root: &Path) -> OutTree {
+        OutTree {
+            root: root.to_path_buf(),
+            dirs: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The out folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Make the folder of `dest` (a file below the out folder) and its parents, never through a
+    /// link: a link or a file where a folder should be is an error, so nothing is written
+    /// outside the out folder by following a link committed (or swapped in) below it. Returns
+    /// whether this run made that folder.
+    fn folder_of(&self, dest: &Path) -> std::io::Result<bool> {
+        let plain = dest.strip_prefix(&self.root).is_ok_and(|below| {
+            below
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)))
+        });
+        match dest.parent() {
+            Some(dir) if plain => self.folder(dir),
+            _ => Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "{} is not a plain path inside {}",
+                    dest.display(),
+                    self.root.display()
+                ),
+            )),
+        }
+    }
+
+    /// [`OutTree::folder_of`] for a folder at or below the out folder.
+    fn folder(&self, dir: &Path) -> std::io::Result<bool> {
+        if let Some(&made) = self.lock().get(dir) {
+            return Ok(made);
+        }
+        let made = match dir.parent() {
+            Some(parent) if dir != self.root => {
+                self.folder(parent)?;
+                crate::fs::make_dir_no_follow(dir)?
+            }
+            // The out folder itself is a real path (`out_dir`), made with its parents.
+            _ => match crate::fs::make_dir_no_follow(dir) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    std::fs::create_dir_all(dir)?;
+                    true
+                }
+                made => made?,
+            },
+        };
+        self.lock().insert(dir.to_path_buf(), made);
+        Ok(made)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, bool>> {
+        self.dirs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 /// Write one page into the out tree: its new text, or, without edits, a link to the page
 /// itself (written from the text read if the file on disk is no longer that page).
 pub fn write_page(
     page: &Page,
     new_text: Option<&str>,
     root: &Path,
-    out: &Path,
+    out: &OutTree,
 ) -> Option<Diagnostic> {
-    let dest = out.join(rel_path(root, &page.path));
+    let dest = out.root.join(rel_path(root, &page.path));
     let written = match new_text {
         Some(new) => write_if_changed(out, &dest, new.as_bytes()),
         // The page as it was read, linked where that works; written from the text read if the
@@ -182,7 +259,7 @@ pub struct Mirrored {
 pub fn mirror_others(
     config: &Config,
     loaded: &Loaded,
-    out: &Path,
+    out: &OutTree,
     lifted: &HashSet<PathBuf>,
 ) -> Mirrored {
     // imglift's own files are not part of the site the generator builds.
@@ -201,17 +278,21 @@ pub fn mirror_others(
         true => HashSet::new(),
         false => left_out(&others, lifted),
     };
-    let mut problems = Vec::new();
-    for path in others.into_iter().filter(|p| !left_out.contains(*p)) {
-        let dest = out.join(rel_path(&config.root, path));
-        if let Err(e) = mirror_file(path, out, &dest, None) {
-            problems.push(file_error(
-                &rel(&config.root, path),
-                "unreadable",
-                format!("cannot copy to {}: {e}", dest.display()),
-            ));
-        }
-    }
+    // On all cores: each file is its own link or copy.
+    let problems = others
+        .into_par_iter()
+        .filter(|p| !left_out.contains(*p))
+        .filter_map(|path| {
+            let dest = out.root.join(rel_path(&config.root, path));
+            mirror_file(path, out, &dest, None).err().map(|e| {
+                file_error(
+                    &rel(&config.root, path),
+                    "unreadable",
+                    format!("cannot copy to {}: {e}", dest.display()),
+                )
+            })
+        })
+        .collect();
     Mirrored { problems, left_out }
 }
 
@@ -289,10 +370,9 @@ fn left_out(files: &[&PathBuf], lifted: &HashSet<PathBuf>) -> HashSet<PathBuf> {
 /// Write a file of the out tree unless it already holds these bytes. No folder below `out` may
 /// be a link (an error for that file); a link where the file goes is replaced, not written
 /// through.
-fn write_if_changed(out: &Path, dest: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(parent) = dest.parent() {
-        std::fs::create_dir_all(out)?;
-        crate::fs::create_dirs_beneath(out, parent)?;
+fn write_if_changed(out: &OutTree, dest: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if out.folder_of(dest)? {
+        return crate::fs::write_new(dest, bytes);
     }
     if crate::fs::read_regular(dest).is_ok_and(|old| old == bytes) {
         return Ok(());
@@ -307,7 +387,7 @@ fn write_if_changed(out: &Path, dest: &Path, bytes: &[u8]) -> std::io::Result<()
 /// file is renamed over `dest`, so a file or link at `dest` is replaced, never written through.
 fn mirror_file(
     src: &Path,
-    out: &Path,
+    out: &OutTree,
     dest: &Path,
     digest: Option<&[u8; 32]>,
 ) -> std::io::Result<()> {
@@ -320,11 +400,11 @@ fn mirror_file(
         }
         std::io::Seek::rewind(&mut file)?;
     }
-    if let Some(parent) = dest.parent() {
-        std::fs::create_dir_all(out)?;
-        crate::fs::create_dirs_beneath(out, parent)?;
-    }
-    if let Ok(existing) = std::fs::symlink_metadata(dest) {
+    let made = out.folder_of(dest)?;
+    if let Some(existing) = (!made)
+        .then(|| std::fs::symlink_metadata(dest).ok())
+        .flatten()
+    {
         let copy = existing.len() == meta.len() && existing.modified().ok() == meta.modified().ok();
         if existing.is_file() && (crate::fs::is_same_file(&existing, &meta) || copy) {
             return Ok(());
@@ -332,4 +412,41 @@ fn mirror_file(
     }
     crate::fs::share_replace(src, &mut file, &meta, dest)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn an_out_tree_makes_each_folder_and_replaces_what_a_kept_folder_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let out = dir.path().join("build");
+        let tree = OutTree::new(&out);
+        let page = out.join("content/posts/a.md");
+        assert!(tree.folder_of(&page).unwrap(), "made by this run");
+        write_if_changed(&tree, &page, b"new\n").unwrap();
+        assert_eq!(std::fs::read(&page).unwrap(), b"new\n");
+
+        // A later run keeps the folders and replaces a link where a file goes.
+        let victim = elsewhere.path().join("victim.md");
+        std::fs::write(&victim, "keep me\n").unwrap();
+        std::fs::remove_file(&page).unwrap();
+        std::os::unix::fs::symlink(&victim, &page).unwrap();
+        let again = OutTree::new(&out);
+        assert!(!again.folder_of(&page).unwrap(), "there already");
+        write_if_changed(&again, &page, b"new\n").unwrap();
+        assert!(std::fs::symlink_metadata(&page).unwrap().is_file());
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me\n");
+
+        // A linked folder below the out folder receives nothing.
+        std::os::unix::fs::symlink(elsewhere.path(), out.join("content/linked")).unwrap();
+        let inside = out.join("content/linked/sub/b.md");
+        assert!(write_if_changed(&again, &inside, b"x").is_err());
+        assert!(!elsewhere.path().join("sub").exists());
+        // Nor does a path that leaves the out folder.
+        assert!(again.folder_of(&out.join("../b.md")).is_err());
+    }
 }

@@ -6,6 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use crate::config::{Config, TargetConfig};
 use crate::error::ConfigError;
 use crate::extract::{self, LineIndex, Reference};
@@ -142,13 +144,20 @@ pub fn load(config: &Config, only: &[PathBuf], skip: &[PathBuf]) -> Result<Loade
         front_matter: config.front_matter.clone(),
     };
     let mut loaded = Loaded {
-        pages: Vec::new(),
+        pages: Vec::with_capacity(scanned.pages.len()),
         unreadable: Vec::new(),
         others: scanned.others,
         problems: Vec::new(),
     };
-    for path in scanned.pages {
-        match read_page(config, &opts, jekyll, path) {
+    // Pages are read, extracted and resolved on all cores; the results keep the scan's order.
+    let resolver = resolve::Resolver::new(config);
+    let read: Vec<_> = scanned
+        .pages
+        .into_par_iter()
+        .map(|path| read_page(config, &resolver, &opts, jekyll, path))
+        .collect();
+    for result in read {
+        match result {
             Ok((page, problems)) => {
                 loaded.problems.extend(problems);
                 loaded.pages.push(page);
@@ -168,6 +177,7 @@ pub fn load(config: &Config, only: &[PathBuf], skip: &[PathBuf]) -> Result<Loade
 /// text); or, for a page that cannot be read as text, why.
 fn read_page(
     config: &Config,
+    resolver: &resolve::Resolver,
     opts: &extract::Options,
     jekyll: bool,
     path: PathBuf,
@@ -217,7 +227,7 @@ fn read_page(
         let resolved = if ignored(config, &page.text, &r) {
             Resolved::Ignored
         } else {
-            resolve::resolve(&r.dest, &page.path, config)
+            resolver.resolve(&r.dest, &page.path)
         };
         page.refs.push((r, resolved));
     }

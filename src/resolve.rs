@@ -8,7 +8,9 @@
 //! are both tried. Anything that leaves the root — lexically or through a symlink — is refused.
 //! This module only looks at paths; whether the bytes are an image is checked by `hash`.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use percent_encoding::percent_decode_str;
 use unicode_normalization::UnicodeNormalization;
@@ -30,8 +32,89 @@ pub enum Resolved {
     Refused { reason: String },
 }
 
-/// Strip `?query` and `#fragment`, percent-decode, and classify.
+/// Strip `?query` and `#fragment`, percent-decode, and classify (one destination; a run
+/// resolves many through one [`Resolver`]).
 pub fn resolve(dest: &str, page: &Path, config: &Config) -> Resolved {
+    Resolver::new(config).resolve(dest, page)
+}
+
+/// Resolves the destinations of a run. It remembers the real path of each folder it looked in,
+/// so that a folder's links are followed once per run, not once per reference: a site of
+/// 1,000 page bundles asked the filesystem for a `readlink` of every folder of every path
+/// otherwise. Shared by the threads that load pages.
+pub struct Resolver<'a> {
+    config: &'a Config,
+    /// Folder (lexically normal, inside the root) → its real path, `None` if it has none.
+    dirs: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
+}
+
+impl<'a> Resolver<'a> {
+    pub fn new(config: &'a Config) -> Resolver<'a> {
+        Resolver {
+            config,
+            dirs: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Strip `?query` and `#fragment`, percent-decode, and classify.
+    pub fn resolve(&self, dest: &str, page: &Path) -> Resolved {
+        resolve_with(dest, page, self.config, &|path| self.real_file(path))
+    }
+
+    /// The real path of an existing file at `path` (lexically normal, inside the root) and its
+    /// metadata (links followed), or `None` if nothing is there (a dangling link included). A
+    /// file that is itself a link is resolved in full; otherwise its real path is its folder's
+    /// (known from an earlier lookup, or found now) and its name.
+    fn real_file(&self, path: &Path) -> Option<(PathBuf, std::fs::Metadata)> {
+        let meta = std::fs::symlink_metadata(path).ok()?;
+        if meta.file_type().is_symlink() {
+            return Some((path.canonicalize().ok()?, std::fs::metadata(path).ok()?));
+        }
+        let real = self.real_dir(path.parent()?)?.join(path.file_name()?);
+        Some((real, meta))
+    }
+
+    /// The real path of the folder `dir`: its parent's real path and its name, unless it is a
+    /// link (then resolved in full). The root is real already; anything not below it (which
+    /// lookup never asks for) is resolved in full.
+    fn real_dir(&self, dir: &Path) -> Option<PathBuf> {
+        let root = &self.config.root;
+        if dir == root {
+            return Some(root.clone());
+        }
+        if let Some(known) = self.known(dir) {
+            return known;
+        }
+        let real = match (dir.parent(), dir.file_name()) {
+            (Some(parent), Some(name)) if dir.starts_with(root) => {
+                match std::fs::symlink_metadata(dir) {
+                    Ok(m) if m.file_type().is_symlink() => dir.canonicalize().ok(),
+                    Ok(_) => self.real_dir(parent).map(|p| p.join(name)),
+                    Err(_) => None,
+                }
+            }
+            _ => dir.canonicalize().ok(),
+        };
+        self.dirs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(dir.to_path_buf(), real.clone());
+        real
+    }
+
+    fn known(&self, dir: &Path) -> Option<Option<PathBuf>> {
+        let dirs = self.dirs.lock().unwrap_or_else(|e| e.into_inner());
+        dirs.get(dir).cloned()
+    }
+}
+
+/// [`Resolver::resolve`], with `real_file` telling where an existing file really is.
+fn resolve_with(
+    dest: &str,
+    page: &Path,
+    config: &Config,
+    real_file: &dyn Fn(&Path) -> Option<(PathBuf, std::fs::Metadata)>,
+) -> Resolved {
     // Only CommonMark's whitespace: `![a](\u{a0}a.png)` points at a file whose name starts
     // with a no-break space (a broken image in the original), not at `a.png`.
     let dest = dest.trim_matches([' ', '\t', '\n', '\r', '\x0c']);
@@ -44,7 +127,7 @@ pub fn resolve(dest: &str, page: &Path, config: &Config) -> Resolved {
         Err(refused) => return refused,
     };
     let candidates = candidates(site_absolute, &decoded, page, config);
-    let found = lookup(&candidates, &decoded, config);
+    let found = lookup(&candidates, &decoded, config, real_file);
     match (&found, &config.hugo) {
         (Resolved::Missing { .. }, Some(hugo)) if site_absolute && hugo.path_to_lower => {
             // Hugo serves `content/Blog/My-Post/a.png` at `/blog/my-post/a.png`.
@@ -57,7 +140,7 @@ pub fn resolve(dest: &str, page: &Path, config: &Config) -> Resolved {
             if served.is_empty() {
                 found
             } else {
-                lookup(&served, &decoded, config)
+                lookup(&served, &decoded, config, real_file)
             }
         }
         _ => found,
@@ -165,7 +248,12 @@ fn decode(rest: &str) -> Result<String, Resolved> {
 
 /// The first candidate that exists inside the root, in each of its spellings; a link out of the
 /// root or a special file is refused; a miss gets a hint found inside the root only.
-fn lookup(candidates: &[PathBuf], decoded: &str, config: &Config) -> Resolved {
+fn lookup(
+    candidates: &[PathBuf],
+    decoded: &str,
+    config: &Config,
+    real_file: &dyn Fn(&Path) -> Option<(PathBuf, std::fs::Metadata)>,
+) -> Resolved {
     let inside: Vec<PathBuf> = candidates
         .iter()
         .map(|c| lexical_normalize(c))
@@ -178,10 +266,7 @@ fn lookup(candidates: &[PathBuf], decoded: &str, config: &Config) -> Resolved {
     }
     for normal in &inside {
         for spelling in spellings(normal) {
-            let Ok(meta) = std::fs::metadata(&spelling) else {
-                continue;
-            };
-            let Ok(real) = spelling.canonicalize() else {
+            let Some((real, meta)) = real_file(&spelling) else {
                 continue;
             };
             if !real.starts_with(&config.root) {
@@ -483,6 +568,40 @@ mod tests {
         std::os::unix::fs::symlink(s.outside.parent().unwrap(), s.config.root.join("static/up"))
             .unwrap();
         assert_refused(s.resolve("/up/secret.png"), "/up/secret.png");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn one_resolver_still_checks_each_linked_file_and_folder_after_it_knows_the_folder() {
+        let s = Site::new();
+        let resolver = Resolver::new(&s.config);
+        // `static/img` is known to the resolver from here on.
+        assert_eq!(
+            resolver.resolve("/img/a.png", &s.page),
+            s.local("static/img/a.png")
+        );
+        // A file of that folder that is a link out of the root is still refused.
+        std::os::unix::fs::symlink(&s.outside, s.config.root.join("static/img/out.png")).unwrap();
+        assert_refused(resolver.resolve("/img/out.png", &s.page), "/img/out.png");
+        // A linked folder inside the root gives the real path of each file through it; one
+        // out of the root refuses every file through it.
+        std::os::unix::fs::symlink("../content/img", s.config.root.join("static/alias")).unwrap();
+        std::os::unix::fs::symlink(s.outside.parent().unwrap(), s.config.root.join("static/up"))
+            .unwrap();
+        for _ in 0..2 {
+            assert_eq!(
+                resolver.resolve("/alias/mid.png", &s.page),
+                s.local("content/img/mid.png")
+            );
+            assert_eq!(
+                resolver.resolve("/alias/both.png", &s.page),
+                s.local("content/img/both.png")
+            );
+            assert_refused(
+                resolver.resolve("/up/secret.png", &s.page),
+                "/up/secret.png",
+            );
+        }
     }
 
     #[cfg(unix)]

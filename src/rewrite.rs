@@ -60,7 +60,10 @@ pub fn page_edit(
         return Ok(None);
     }
     let text = splice(&page.text, &edits);
-    if let Err(why) = verify(&page.text, &text, &edits, opts) {
+    // The page's references are those of its text (reloaded only if it holds the bytes they
+    // were extracted from): only the new text is extracted again.
+    let old_refs = page.refs.iter().map(|(r, _)| r);
+    if let Err(why) = verify_with(&page.text, old_refs, &text, &edits, opts) {
         return Err(page.diag(
             edits[0].span.start,
             Severity::Error,
@@ -133,7 +136,19 @@ pub fn splice(text: &str, edits: &[Edit]) -> String {
 /// again gives each edited reference its new URL (or the same URL, percent-encoded) and every
 /// other reference its old destination.
 pub fn verify(old: &str, new: &str, edits: &[Edit], opts: &extract::Options) -> Result<(), String> {
-    let expected = expected_refs(old, new, edits, opts)?;
+    let old_refs = extract::extract(old, opts).refs;
+    verify_with(old, old_refs.iter(), new, edits, opts)
+}
+
+/// [`verify`], given the references extracted from `old` (in the extractor's order).
+fn verify_with<'r>(
+    old: &str,
+    old_refs: impl Iterator<Item = &'r extract::Reference>,
+    new: &str,
+    edits: &[Edit],
+    opts: &extract::Options,
+) -> Result<(), String> {
+    let expected = expected_refs(old, old_refs, new, edits)?;
     let found: Vec<(usize, String)> = extract::extract(new, opts)
         .refs
         .iter()
@@ -167,11 +182,11 @@ pub fn verify(old: &str, new: &str, edits: &[Edit], opts: &extract::Options) -> 
 
 /// Where each reference of `old` must start in `new`, and what it must say there. Fails when a
 /// byte outside the edits changed or an edit is not exactly a reference's destination.
-fn expected_refs(
+fn expected_refs<'r>(
     old: &str,
+    old_refs: impl Iterator<Item = &'r extract::Reference>,
     new: &str,
     edits: &[Edit],
-    opts: &extract::Options,
 ) -> Result<Vec<(usize, String)>, String> {
     // Bytes outside the edits, and the places they move to.
     let mut shifts = Vec::with_capacity(edits.len());
@@ -201,7 +216,7 @@ fn expected_refs(
     let mut expected = Vec::new();
     // An edit that is not exactly a reference's destination is never consumed, so it and every
     // edit after it are left over at the end.
-    for r in extract::extract(old, opts).refs {
+    for r in old_refs {
         let start = (r.span.start as isize + shift) as usize;
         match edit_iter.peek() {
             Some((e, after)) if e.span == r.span => {

@@ -9,6 +9,8 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use rayon::prelude::*;
+
 use crate::config::{Broken, Config};
 use crate::error::Error;
 use crate::extract;
@@ -18,7 +20,7 @@ use crate::manifest::{Manifest, ManifestError};
 use crate::output;
 use crate::pages::{self, Loaded};
 use crate::plan::{self, Plan};
-use crate::report::{file_warning, CommandName, PageChange, Report};
+use crate::report::{file_warning, CommandName, Diagnostic, PageChange, Report};
 use crate::rewrite;
 use crate::store::{OpenError, Store};
 use crate::upload::{self, Outcome};
@@ -80,16 +82,17 @@ pub fn sync(
         manifest.record(&plan, &uploaded.outcomes);
         save_state(config, &mut manifest, &hashed.cache, &mut report)?;
     }
+    let tree = out.as_deref().map(output::OutTree::new);
     let left_local = rewrite_pages(
         config,
         &mut loaded,
         &plan,
         &uploaded.outcomes,
         opts,
-        out.as_deref(),
+        tree.as_ref(),
         &mut report,
     );
-    if let (Some(out), false) = (&out, opts.dry_run) {
+    if let (Some(out), false) = (&tree, opts.dry_run) {
         // A narrowed run does not see every page that may reference an image: it keeps them all.
         let lifted = match opts.paths.is_empty() {
             true => output::lifted_images(&loaded, &plan, &uploaded.outcomes, &left_local),
@@ -99,7 +102,7 @@ pub fn sync(
         report.problems.extend(mirrored.problems);
         // Only what an earlier run put there and the sources no longer have (or now lift).
         let files = crate::prune::files_of_run(config, &loaded, &mirrored.left_out);
-        let (pruned, problems) = crate::prune::prune(out, &files, !opts.paths.is_empty());
+        let (pruned, problems) = crate::prune::prune(out.root(), &files, !opts.paths.is_empty());
         report.pruned = pruned;
         report.add(problems);
     }
@@ -174,27 +177,99 @@ fn save_state(
 /// The rewrite and output stages for every page: the new text, the diff of a dry run, and the
 /// write in place or into the out tree. Returns the pages (by index) left as they were, whose
 /// local references still need their images.
+///
+/// Pages are read again, rewritten and written into the out tree on all cores, a chunk of pages
+/// at a time (so that only a chunk's new texts are held at once); the report takes the results
+/// in page order, and in place the pages are written in that order, in batches (one flush to
+/// disk for many pages).
 fn rewrite_pages(
     config: &Config,
     loaded: &mut Loaded,
     plan: &Plan,
     outcomes: &[Outcome],
     opts: &SyncOptions,
-    out: Option<&Path>,
+    out: Option<&output::OutTree>,
     report: &mut Report,
 ) -> HashSet<usize> {
+    const CHUNK: usize = 256;
     let extract_opts = extract::Options {
         front_matter: config.front_matter.clone(),
     };
-    // In place, pages are written in batches: one flush to disk for many pages.
     let mut in_place = (out.is_none() && !opts.dry_run).then(|| output::InPlace::new(&config.root));
+    let job = PageJob {
+        config,
+        plan,
+        outcomes,
+        extract_opts: &extract_opts,
+        dry_run: opts.dry_run,
+        out: out.filter(|_| !opts.dry_run),
+        in_place: in_place.is_some(),
+    };
     let mut left_local = HashSet::new();
-    for (index, page) in loaded.pages.iter_mut().enumerate() {
-        // The text was let go after extraction: read it again, one page at a time, only where
-        // it is needed, and refuse a page that changed since it was read.
-        let needed = (out.is_some() && !opts.dry_run) || has_edit(page, plan, outcomes);
+    for (chunk_index, chunk) in loaded.pages.chunks_mut(CHUNK).enumerate() {
+        let done: Vec<Rewritten> = chunk.par_iter_mut().map(|page| job.run(page)).collect();
+        for (offset, (page, done)) in chunk.iter().zip(done).enumerate() {
+            report.problems.extend(done.problems);
+            if done.left_local {
+                left_local.insert(chunk_index * CHUNK + offset);
+            }
+            if let Some(rewrites) = done.rewrites {
+                report.counts.pages_changed += 1;
+                report.counts.rewritten += rewrites.len();
+                report.diff.push_str(&done.diff);
+                report.changes.push(PageChange {
+                    file: page.rel.clone(),
+                    rewrites,
+                });
+            }
+            if let (Some(in_place), Some(text)) = (&mut in_place, &done.text) {
+                report.problems.extend(in_place.write(page, text));
+            }
+        }
+    }
+    if let Some(in_place) = in_place {
+        report.problems.extend(in_place.finish());
+    }
+    left_local
+}
+
+/// What the rewrite of every page needs to know.
+struct PageJob<'a> {
+    config: &'a Config,
+    plan: &'a Plan,
+    outcomes: &'a [Outcome],
+    extract_opts: &'a extract::Options,
+    dry_run: bool,
+    /// Where pages are written (not in a dry run).
+    out: Option<&'a output::OutTree>,
+    /// Whether pages are written in place (their new text is handed back for that).
+    in_place: bool,
+}
+
+/// What became of one page.
+#[derive(Default)]
+struct Rewritten {
+    problems: Vec<Diagnostic>,
+    /// The page was left as it was: its local references still need their images.
+    left_local: bool,
+    /// The references rewritten, if the page changes.
+    rewrites: Option<Vec<crate::report::Rewrite>>,
+    /// The unified diff of a dry run.
+    diff: String,
+    /// The new text, to be written in place.
+    text: Option<String>,
+}
+
+impl PageJob<'_> {
+    /// Read the page again, rewrite it, and write it into the out tree (or hand the new text
+    /// back for the in-place batch); the text is let go again before returning.
+    fn run(&self, page: &mut pages::Page) -> Rewritten {
+        let mut done = Rewritten::default();
+        // The text was let go after extraction: read it again, only where it is needed, and
+        // refuse a page that changed since it was read.
+        let needed = self.out.is_some() || has_edit(page, self.plan, self.outcomes);
         if !needed {
-            continue;
+            return done;
         }
         if let Err(why) = page.reload() {
             let message = match why {
@@ -203,48 +278,40 @@ fn rewrite_pages(
                 }
                 pages::Reload::Io(e) => format!("cannot read again: {e}; left as it is"),
             };
-            report
-                .problems
+            done.problems
                 .push(crate::report::file_error(&page.rel, "changed", message));
-            left_local.insert(index);
-            continue;
+            done.left_local = true;
+            return done;
         }
-        let edit = rewrite::page_edit(page, plan, outcomes, &extract_opts).unwrap_or_else(|d| {
-            report.problems.push(d);
-            left_local.insert(index);
-            None
-        });
-        if let Some(edit) = &edit {
-            report.counts.pages_changed += 1;
-            report.counts.rewritten += edit.rewrites.len();
-            if opts.dry_run {
-                report.diff.push_str(
-                    &similar::TextDiff::from_lines(&page.text, &edit.text)
-                        .unified_diff()
-                        .header(&format!("a/{}", page.rel), &format!("b/{}", page.rel))
-                        .to_string(),
-                );
-            }
-            report.changes.push(PageChange {
-                file: page.rel.clone(),
-                rewrites: edit.rewrites.clone(),
+        let edit = rewrite::page_edit(page, self.plan, self.outcomes, self.extract_opts)
+            .unwrap_or_else(|d| {
+                done.problems.push(d);
+                done.left_local = true;
+                None
             });
+        let mut new_text = None;
+        if let Some(edit) = edit {
+            if self.dry_run {
+                done.diff = similar::TextDiff::from_lines(&page.text, &edit.text)
+                    .unified_diff()
+                    .header(&format!("a/{}", page.rel), &format!("b/{}", page.rel))
+                    .to_string();
+            }
+            done.rewrites = Some(edit.rewrites);
+            new_text = Some(edit.text);
         }
-        if let (Some(in_place), Some(edit)) = (&mut in_place, &edit) {
-            report.problems.extend(in_place.write(page, &edit.text));
-        } else if let (Some(out), false) = (out, opts.dry_run) {
-            let new_text = edit.as_ref().map(|e| e.text.as_str());
-            if let Some(problem) = output::write_page(page, new_text, &config.root, out) {
-                report.problems.push(problem);
-                left_local.insert(index);
+        if self.in_place {
+            done.text = new_text;
+        } else if let Some(out) = self.out {
+            let written = output::write_page(page, new_text.as_deref(), &self.config.root, out);
+            if let Some(problem) = written {
+                done.problems.push(problem);
+                done.left_local = true;
             }
         }
         page.release();
+        done
     }
-    if let Some(in_place) = in_place {
-        report.problems.extend(in_place.finish());
-    }
-    left_local
 }
 
 /// Whether some reference of the page points at a confirmed object (so the page is rewritten).
