@@ -160,14 +160,20 @@ objects() { find "$root/$1" -type f ! -name '.*' | wc -l; }
 
 for r in $(seq "$rounds"); do
   echo "round $r"
-  fresh_site "$work/s-out" "r$r-i-out" "$endpoint"
-  fresh_site "$work/s-in" "r$r-i-in" "$endpoint"
-  fresh_site "$work/s-far" "r$r-i-far" "$far"
-  imglift_cold_out() { rm -rf "$work/out"; timed "imglift cold-out" "$work/s-out" "$bin" sync --out "$work/out"; }
-  imglift_noop_out() { rm -rf "$work/out"; timed "imglift noop-out" "$work/s-out" "$bin" sync --out "$work/out"; }
-  imglift_cold_in() { timed "imglift cold-in" "$work/s-in" "$bin" sync; }
-  imglift_noop_in() { timed "imglift noop-in" "$work/s-in" "$bin" sync; }
-  imglift_cold_far() { rm -rf "$work/out"; timed "imglift cold-far" "$work/s-far" "$bin" sync --out "$work/out"; }
+  # Every site copy and out folder of the benchmark is new and nothing is deleted until it
+  # ends: on an ext4 without a journal (as on this project's machine) each new file skips every
+  # inode deleted in the last minute or more (`recently_deleted` in the kernel), so an
+  # `rm -rf` just before a run would bill that run for the deletion; a CI runner's fresh
+  # folder has no such history.
+  d="$work/r$r"
+  fresh_site "$d/s-out" "r$r-i-out" "$endpoint"
+  fresh_site "$d/s-in" "r$r-i-in" "$endpoint"
+  fresh_site "$d/s-far" "r$r-i-far" "$far"
+  imglift_cold_out() { timed "imglift cold-out" "$d/s-out" "$bin" sync --out "$d/out-cold"; }
+  imglift_noop_out() { timed "imglift noop-out" "$d/s-out" "$bin" sync --out "$d/out-noop"; }
+  imglift_cold_in() { timed "imglift cold-in" "$d/s-in" "$bin" sync; }
+  imglift_noop_in() { timed "imglift noop-in" "$d/s-in" "$bin" sync; }
+  imglift_cold_far() { timed "imglift cold-far" "$d/s-far" "$bin" sync --out "$d/out-far"; }
   # Odd rounds imglift first in each row, even rounds rclone first.
   if [ $((r % 2)) = 1 ]; then first=imglift; else first=rclone; fi
   run_row() { # IMGLIFT_FN RCLONE_ARGS...
