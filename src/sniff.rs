@@ -510,6 +510,10 @@ mod tests {
         for (w, h) in [(0, 1), (1, 0), (65_536, 1), (1, 65_536)] {
             assert_eq!(raster_type(&png(w, h)), None, "{w}×{h}");
         }
+        // Sane numbers where the dimensions would be, but the first chunk is not the header.
+        let mut other = png(2, 2);
+        other[12..16].copy_from_slice(b"tEXt");
+        assert_eq!(raster_type(&other), None);
     }
 
     /// An ISO-BMFF image with brand `brand` and an `ispe` of 4×3.
