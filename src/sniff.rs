@@ -411,6 +411,14 @@ mod tests {
         let mut two = ico(0, 4, 38, 4);
         two[4] = 2;
         assert_eq!(raster_type(&two), None);
+        // Each entry of a two-entry icon is checked at its own place.
+        let mut pair = ico(0, 4, 38, 0);
+        pair[4] = 2;
+        pair.extend_from_slice(&[1, 1, 0, 0, 1, 0, 32, 0, 4, 0, 0, 0, 42, 0, 0, 0]);
+        pair.resize(46, 0);
+        assert_eq!(raster_type(&pair), Some(icon));
+        pair[22 + 12] = 43;
+        assert_eq!(raster_type(&pair), None);
         let mut none = ico(0, 4, 22, 4);
         none[4] = 0;
         assert_eq!(raster_type(&none), None);
