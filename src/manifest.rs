@@ -169,20 +169,13 @@ impl Manifest {
         }
     }
 
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&String, &Entry)> {
         self.entries.iter()
-    }
-
-    pub fn changed(&self) -> bool {
-        self.changed
     }
 
     pub fn render(&self) -> String {
@@ -309,7 +302,23 @@ mod tests {
     fn a_date_that_is_not_one_is_an_error_at_its_line() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("imglift.lock");
-        for date in ["X", "20é4-01-01", "2026-13-01", "2026-01-1", ""] {
+        // Each of these breaks one rule only (`+1` parses as a number, so only the digit check
+        // refuses it).
+        for date in [
+            "X",
+            "20é4-01-01",
+            "2026-13-01",
+            "2026-01-1",
+            "",
+            "2026/01-01",
+            "2026-01/01",
+            "20x6-01-01",
+            "2026-+1-01",
+            "2026-01-+1",
+            "2026-00-01",
+            "2026-01-00",
+            "2026-01-32",
+        ] {
             let line = format!("a.png\t{}\t3\timage/png\ta.png\t{date}\n", "0".repeat(64));
             std::fs::write(&path, format!("# x\n{line}")).unwrap();
             let err = Manifest::load(&path).unwrap_err().to_string();
@@ -342,5 +351,134 @@ mod tests {
         std::fs::write(&path, "# x\n<<<<<<< HEAD\n").unwrap();
         let err = Manifest::load(&path).unwrap_err().to_string();
         assert!(err.contains("imglift.lock:2"), "{err}");
+    }
+
+    #[test]
+    fn a_hash_that_is_not_blake3_is_an_error_at_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("imglift.lock");
+        for hash in ["g".repeat(64), "a".repeat(63), "a".repeat(65)] {
+            let line = format!("a.png\t{hash}\t3\timage/png\ta.png\t2026-11-29\n");
+            std::fs::write(&path, format!("# x\n{line}")).unwrap();
+            let err = Manifest::load(&path).unwrap_err().to_string();
+            assert!(
+                err.contains("imglift.lock:2") && err.contains("not a blake3 hash"),
+                "{err}"
+            );
+        }
+        let line = format!(
+            "a.png\t{}\t3\timage/png\ta.png\t2026-12-31\n",
+            "aF09".repeat(16)
+        );
+        std::fs::write(&path, line).unwrap();
+        assert_eq!(Manifest::load(&path).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_manifest_that_cannot_be_read_is_an_error_not_an_empty_one() {
+        // Taken as empty, the next save would drop every object it lists.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("imglift.lock");
+        std::fs::write(&path, b"a.png\t\xff\xfe\n").unwrap();
+        let err = Manifest::load(&path).unwrap_err().to_string();
+        assert!(
+            err.starts_with("cannot read ") && err.contains("imglift.lock"),
+            "{err}"
+        );
+        let err = Manifest::load(dir.path()).unwrap_err().to_string();
+        assert!(err.starts_with("cannot read "), "{err}");
+        assert_eq!(
+            Manifest::load(&dir.path().join("none.lock")).unwrap().len(),
+            0
+        );
+    }
+
+    #[test]
+    fn a_source_keeps_its_earliest_upload_date() {
+        let mut m = Manifest::default();
+        let dated = |source: &str, date: &str| Entry {
+            date: date.into(),
+            ..entry(source)
+        };
+        // Keys sort before the entry with the earlier date for one source, after for the other.
+        m.insert("1.png".into(), dated("a.png", "2026-03-01"));
+        m.insert("2.png".into(), dated("a.png", "2025-01-15"));
+        m.insert("3.png".into(), dated("b.png", "2024-06-30"));
+        m.insert("4.png".into(), dated("b.png", "2026-02-01"));
+        let dates = m.dates_by_source();
+        assert_eq!(dates.get("a.png"), Some(&"2025-01-15"));
+        assert_eq!(dates.get("b.png"), Some(&"2024-06-30"));
+        assert_eq!(dates.len(), 2);
+    }
+
+    #[test]
+    fn record_keeps_confirmed_objects_and_the_first_source_of_unchanged_bytes() {
+        use crate::hash::ImageFile;
+        use crate::plan::{Action, Plan, Planned};
+        use crate::upload::Outcome;
+        let planned = |key: &str, rel: &str, hash: char| Planned {
+            image: ImageFile {
+                path: rel.into(),
+                rel: rel.into(),
+                size: 7,
+                hash: hash.to_string().repeat(64),
+                mime: "image/gif".into(),
+                md5: None,
+            },
+            key: key.into(),
+            url: format!("https://i.example/{key}"),
+            date: "2026-11-29".into(),
+            action: Action::Upload,
+        };
+        let mut m = Manifest::default();
+        m.insert(
+            "same.gif".into(),
+            Entry {
+                source: "first.gif".into(),
+                ..entry("x")
+            },
+        );
+        m.insert(
+            "other.gif".into(),
+            Entry {
+                source: "old.gif".into(),
+                ..entry("x")
+            },
+        );
+        let plan = Plan {
+            items: vec![
+                planned("new.gif", "new.gif", 'b'),
+                planned("same.gif", "second.gif", 'a'),
+                planned("other.gif", "new-bytes.gif", 'c'),
+                planned("failed.gif", "failed.gif", 'd'),
+                planned("skipped.gif", "skipped.gif", 'e'),
+            ],
+            ..Plan::default()
+        };
+        let outcomes = [
+            Outcome::Uploaded,
+            Outcome::Reused,
+            Outcome::Overwritten,
+            Outcome::Failed("503".into()),
+            Outcome::Skipped,
+        ];
+        m.record(&plan, &outcomes);
+        let got: Vec<(&str, &str, &str)> = m
+            .iter()
+            .map(|(k, e)| (k.as_str(), e.source.as_str(), &e.hash[..1]))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("new.gif", "new.gif", "b"),
+                ("other.gif", "new-bytes.gif", "c"),
+                ("same.gif", "first.gif", "a"),
+            ]
+        );
+        let new = m.get("new.gif").unwrap();
+        assert_eq!(
+            (new.size, new.mime.as_str(), new.date.as_str()),
+            (7, "image/gif", "2026-11-29")
+        );
     }
 }

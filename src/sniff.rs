@@ -203,10 +203,12 @@ fn decode_references(text: &str) -> String {
             ("&newline;", '\n'),
             ("&lt;", '<'),
         ];
-        if let Some((name, c)) = named
-            .iter()
-            .find(|(n, _)| rest.len() >= n.len() && rest[..n.len()].eq_ignore_ascii_case(n))
-        {
+        // Compared as bytes: `rest[..n]` could end inside a character (`AT&amp;T’s`).
+        if let Some((name, c)) = named.iter().find(|(n, _)| {
+            rest.as_bytes()
+                .get(..n.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(n.as_bytes()))
+        }) {
             out.push(*c);
             rest = &rest[name.len()..];
             continue;
@@ -332,6 +334,242 @@ mod tests {
             "<svg><text>Javascript is a language; one click</text></svg>",
             "<svg><g id=\"ontology\" data-x=\"on\"/><desc>script kiddies</desc></svg>",
             "<svg><a href=\"https://example.com/on=1\"/></svg>",
+        ] {
+            assert_eq!(svg_script(svg), None, "{svg}");
+        }
+    }
+
+    /// A BMP with the given info-header size, dimensions, planes and bit depth.
+    fn bmp(header: u32, width: i32, height: i32, planes: u16, depth: u16) -> Vec<u8> {
+        let mut b = b"BM".to_vec();
+        b.extend_from_slice(&(14 + header + 16).to_le_bytes());
+        b.extend_from_slice(&[0, 0, 0, 0]);
+        b.extend_from_slice(&(14 + header).to_le_bytes());
+        b.extend_from_slice(&header.to_le_bytes());
+        if header == 12 {
+            b.extend_from_slice(&(width as u16).to_le_bytes());
+            b.extend_from_slice(&(height as u16).to_le_bytes());
+        } else {
+            b.extend_from_slice(&width.to_le_bytes());
+            b.extend_from_slice(&height.to_le_bytes());
+        }
+        b.extend_from_slice(&planes.to_le_bytes());
+        b.extend_from_slice(&depth.to_le_bytes());
+        b.resize(14 + header as usize + 16, 0);
+        b
+    }
+
+    #[test]
+    fn bmp_headers_of_each_kind_and_each_broken_field() {
+        for (header, w, h, planes, depth) in [
+            (12, 3, 2, 1, 24),
+            (40, 65_535, 1, 1, 1),
+            (124, 1, -65_535, 1, 32),
+        ] {
+            let b = bmp(header, w, h, planes, depth);
+            assert_eq!(raster_type(&b), Some("image/bmp"), "{header} {w}×{h}");
+        }
+        for (header, w, h, planes, depth) in [
+            (41, 2, 2, 1, 24),
+            (40, 0, 2, 1, 24),
+            (40, 65_536, 2, 1, 24),
+            (40, -2, 2, 1, 24),
+            (40, 2, 0, 1, 24),
+            (40, 2, -65_536, 1, 24),
+            (40, 2, 2, 2, 24),
+            (40, 2, 2, 1, 3),
+            (12, 0, 2, 1, 24),
+        ] {
+            let b = bmp(header, w, h, planes, depth);
+            assert_eq!(raster_type(&b), None, "{header} {w}×{h} {planes} {depth}");
+        }
+        // The header ends before its fields.
+        assert_eq!(raster_type(&bmp(40, 2, 2, 1, 24)[..27]), None);
+    }
+
+    /// An icon with one 1×1 entry whose data (`size` bytes, `data` of them present) is at
+    /// `offset`; `reserved` is the entry's reserved byte.
+    fn ico(reserved: u8, size: u32, offset: u32, data: usize) -> Vec<u8> {
+        let mut b = vec![0, 0, 1, 0, 1, 0, 1, 1, 0, reserved, 1, 0, 32, 0];
+        b.extend_from_slice(&size.to_le_bytes());
+        b.extend_from_slice(&offset.to_le_bytes());
+        b.resize(b.len() + data, 0);
+        b
+    }
+
+    #[test]
+    fn icons_need_their_entries_data_inside_the_file() {
+        let icon = "image/vnd.microsoft.icon";
+        assert_eq!(raster_type(&ico(0, 4, 22, 4)), Some(icon));
+        assert_eq!(raster_type(&ico(0, 4, 23, 5)), Some(icon));
+        // Reserved byte set, no data, data before the end of the table, data past the end.
+        assert_eq!(raster_type(&ico(1, 4, 22, 4)), None);
+        assert_eq!(raster_type(&ico(0, 0, 22, 4)), None);
+        assert_eq!(raster_type(&ico(0, 4, 21, 4)), None);
+        assert_eq!(raster_type(&ico(0, 5, 22, 4)), None);
+        // Two entries announced, one present.
+        let mut two = ico(0, 4, 38, 4);
+        two[4] = 2;
+        assert_eq!(raster_type(&two), None);
+        // Each entry of a two-entry icon is checked at its own place.
+        let mut pair = ico(0, 4, 38, 0);
+        pair[4] = 2;
+        pair.extend_from_slice(&[1, 1, 0, 0, 1, 0, 32, 0, 4, 0, 0, 0, 42, 0, 0, 0]);
+        pair.resize(46, 0);
+        assert_eq!(raster_type(&pair), Some(icon));
+        pair[22 + 12] = 43;
+        assert_eq!(raster_type(&pair), None);
+        let mut none = ico(0, 4, 22, 4);
+        none[4] = 0;
+        assert_eq!(raster_type(&none), None);
+    }
+
+    /// A TIFF, little- or big-endian, whose first directory at `ifd` has `count` entries (the
+    /// first two give 3×2).
+    fn tiff(little: bool, ifd: u32, count: u16) -> Vec<u8> {
+        let u16b = |v: u16| {
+            if little {
+                v.to_le_bytes()
+            } else {
+                v.to_be_bytes()
+            }
+        };
+        let u32b = |v: u32| {
+            if little {
+                v.to_le_bytes()
+            } else {
+                v.to_be_bytes()
+            }
+        };
+        let mut b = if little {
+            b"II".to_vec()
+        } else {
+            b"MM".to_vec()
+        };
+        b.extend_from_slice(&u16b(42));
+        b.extend_from_slice(&u32b(ifd));
+        b.resize(ifd as usize, 0);
+        b.extend_from_slice(&u16b(count));
+        for (tag, value) in [(0x100, 3), (0x101, 2)] {
+            b.extend_from_slice(&u16b(tag));
+            b.extend_from_slice(&u16b(3));
+            b.extend_from_slice(&u32b(1));
+            b.extend_from_slice(&u16b(value));
+            b.extend_from_slice(&[0, 0]);
+        }
+        b.extend_from_slice(&[0; 4]);
+        b
+    }
+
+    #[test]
+    fn tiff_in_either_byte_order_with_its_first_directory_inside_the_file() {
+        for little in [true, false] {
+            assert_eq!(raster_type(&tiff(little, 8, 2)), Some("image/tiff"));
+            assert_eq!(raster_type(&tiff(little, 16, 4095)), Some("image/tiff"));
+            assert_eq!(raster_type(&tiff(little, 8, 4096)), None);
+            let mut cut = tiff(little, 8, 2);
+            cut.truncate(9);
+            assert_eq!(raster_type(&cut), None);
+        }
+    }
+
+    /// A GIF with the given packed byte, its colour table, then `block`.
+    fn gif(packed: u8, block: u8) -> Vec<u8> {
+        let mut b = b"GIF89a\x02\x00\x02\x00".to_vec();
+        b.extend_from_slice(&[packed, 0, 0]);
+        if packed & 0x80 != 0 {
+            b.resize(b.len() + (3 << ((packed & 7) + 1)), 0);
+        }
+        b.extend_from_slice(&[block, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        b
+    }
+
+    #[test]
+    fn gif_block_follows_the_colour_table_of_any_size() {
+        for packed in [0x00, 0x07, 0x80, 0x81, 0xF7] {
+            for block in [0x21, 0x2c, 0x3b] {
+                assert_eq!(
+                    raster_type(&gif(packed, block)),
+                    Some("image/gif"),
+                    "{packed:x}"
+                );
+            }
+            assert_eq!(raster_type(&gif(packed, b'x')), None, "{packed:x}");
+        }
+        // A colour table announced and missing.
+        let mut cut = gif(0x87, 0x2c);
+        cut.truncate(20);
+        assert_eq!(raster_type(&cut), None);
+    }
+
+    /// A PNG signature and IHDR of the given dimensions.
+    fn png(width: u32, height: u32) -> Vec<u8> {
+        let mut b = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+        b.extend_from_slice(&width.to_be_bytes());
+        b.extend_from_slice(&height.to_be_bytes());
+        b.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
+        b
+    }
+
+    #[test]
+    fn png_dimensions_must_be_sane() {
+        assert_eq!(raster_type(&png(65_535, 1)), Some("image/png"));
+        assert_eq!(raster_type(&png(1, 65_535)), Some("image/png"));
+        for (w, h) in [(0, 1), (1, 0), (65_536, 1), (1, 65_536)] {
+            assert_eq!(raster_type(&png(w, h)), None, "{w}×{h}");
+        }
+        // Sane numbers where the dimensions would be, but the first chunk is not the header.
+        let mut other = png(2, 2);
+        other[12..16].copy_from_slice(b"tEXt");
+        assert_eq!(raster_type(&other), None);
+    }
+
+    /// An ISO-BMFF image with brand `brand` and an `ispe` of 4×3.
+    fn heif(brand: &[u8; 4]) -> Vec<u8> {
+        let boxed = |tag: &[u8], body: &[u8]| {
+            let mut b = ((8 + body.len()) as u32).to_be_bytes().to_vec();
+            b.extend_from_slice(tag);
+            b.extend_from_slice(body);
+            b
+        };
+        let ispe = boxed(b"ispe", &[0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 3]);
+        let iprp = boxed(b"iprp", &boxed(b"ipco", &ispe));
+        let meta = boxed(b"meta", &[&[0, 0, 0, 0][..], &iprp].concat());
+        let ftyp = boxed(b"ftyp", &[&brand[..], b"\0\0\0\0mif1"].concat());
+        [ftyp, meta].concat()
+    }
+
+    #[test]
+    fn avif_and_heic_by_their_brand() {
+        assert_eq!(raster_type(&heif(b"avif")), Some("image/avif"));
+        assert_eq!(raster_type(&heif(b"heic")), Some("image/heif"));
+        assert_eq!(raster_type(&heif(b"jpeg")), None);
+    }
+
+    #[test]
+    fn references_are_decoded_before_looking_for_script() {
+        for svg in [
+            "<svg>&lt;script>x</svg>",
+            "<svg>&LT;foreignObject></svg>",
+            "<svg><a href=\"java&Tab;script:x\"/></svg>",
+            "<svg><a href=\"java&NewLine;script:x\"/></svg>",
+            "<svg><a href=\"&#X6A;avascript:x\"/></svg>",
+            "<svg><a href=\"&#x6a&#x61vascript:x\"/></svg>",
+            "<svg><a href=\"&#106&#97vascript:x\"/></svg>",
+            "<svg><a href=\"vbscript:x\"/></svg>",
+            "<svg><x:foreignObject/></svg>",
+            "<svg/onload=x>",
+            "<svg 'onclick='x'>",
+            "onload=x",
+        ] {
+            assert!(svg_script(svg).is_some(), "{svg}");
+        }
+        for svg in [
+            "<svg><text>&#;script &#x; &#xZZ; &#99999999999; &amp;lt;script&gt;</text></svg>",
+            "<svg><text>a&b &</text></svg>",
+            "<svg><text>AT&amp;T’s logo, R&amp;D’s café</text></svg>",
+            "<svg><text>sonar on = off, xon=1, on</text></svg>",
+            "<svg><g data-on=\"1\" on-x=\"y\"/></svg>",
         ] {
             assert_eq!(svg_script(svg), None, "{svg}");
         }

@@ -655,3 +655,232 @@ fn a_destination_that_cannot_be_pinned_down_is_reported_not_guessed() {
         ["1:1 could not locate the destination of reference definition [y]; left alone"]
     );
 }
+
+// mutA: front matter, code regions and the page-level merge, tested for what the rewrite and
+// the report rely on (the quote a destination sits in, the offset a problem names).
+
+/// (raw span text, destination, context) of a reference.
+type Found = (String, String, Context);
+
+/// Each reference, and the problems with the text at their offset.
+fn with_context(text: &str) -> (Vec<Found>, Vec<(String, String)>) {
+    let out = extract(text, &Options::default());
+    let refs = out
+        .refs
+        .iter()
+        .map(|r| (text[r.span.clone()].to_string(), r.dest.clone(), r.context))
+        .collect();
+    let problems = out
+        .problems
+        .iter()
+        .map(|p| {
+            (
+                text[p.offset..].chars().take(12).collect(),
+                p.message.clone(),
+            )
+        })
+        .collect();
+    (refs, problems)
+}
+
+fn owned(raw: &str, dest: &str, context: Context) -> Found {
+    (raw.to_string(), dest.to_string(), context)
+}
+
+#[test]
+fn toml_values_keep_their_quote_and_escapes_are_left_alone() {
+    let text = "+++\nimage = 'a.png'\nimages = [\"b.png\", 'c d.png', 3]\n[cover]\nimage = \"e.png\"\n+++\n";
+    let (refs, problems) = with_context(text);
+    let toml = |q| Context::Toml { quote: q };
+    assert_eq!(
+        refs,
+        [
+            owned("a.png", "a.png", toml('\'')),
+            owned("b.png", "b.png", toml('"')),
+            owned("c d.png", "c d.png", toml('\'')),
+            owned("e.png", "e.png", toml('"')),
+        ]
+    );
+    assert!(problems.is_empty(), "{problems:?}");
+    // An escape, a multi-line string, and a literal multi-line string: reported at the value.
+    let text = "+++\nimage = \"\\u0061.png\"\nimages = [\"\"\"b.png\"\"\", '''c.png''']\n+++\n";
+    let (refs, problems) = with_context(text);
+    assert!(refs.is_empty(), "{refs:?}");
+    let at: Vec<&str> = problems.iter().map(|(at, _)| at.as_str()).collect();
+    assert_eq!(
+        at,
+        ["\"\\u0061.png\"", "\"\"\"b.png\"\"\",", "'''c.png''']"]
+    );
+    assert!(
+        problems[0]
+            .1
+            .contains("`image` uses escapes or a multi-line string"),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn toml_keys_that_are_not_there_or_not_tables_are_skipped() {
+    // `cover` is a string, so `cover.image` is not looked into; `image` is a table, not a path.
+    let text =
+        "+++\ncover = \"c.png\"\n[image]\npath = \"p.png\"\nx = 1\n[extra]\nimage = ''\n+++\n";
+    let (refs, problems) = with_context(text);
+    assert_eq!(
+        refs,
+        [owned("p.png", "p.png", Context::Toml { quote: '"' })]
+    );
+    assert!(problems.is_empty(), "{problems:?}");
+}
+
+#[test]
+fn invalid_front_matter_is_a_problem_at_its_place_and_the_body_still_counts() {
+    let text = "+++\ntitle = \"x\"\nimage = = 'a.png'\n+++\n![b](b.png)\n";
+    let (refs, problems) = with_context(text);
+    assert_eq!(refs.len(), 1, "{refs:?}");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].0.starts_with("= 'a.png'"), "{problems:?}");
+    assert!(problems[0].1.contains("not valid TOML"), "{problems:?}");
+    let text = "---\nimage: [a.png\n---\n![b](b.png)\n";
+    let (refs, problems) = with_context(text);
+    assert_eq!(refs.len(), 1, "{refs:?}");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].0.starts_with("image: [a"), "{problems:?}");
+    assert!(problems[0].1.contains("not valid YAML"), "{problems:?}");
+}
+
+#[test]
+fn yaml_values_keep_their_quote() {
+    let text = "---\nimage: \"a b.png\"\nimages: ['it''s.png', plain.png, \"q.png\"]\ncover:\n  image: 'c.png' # note\n---\n";
+    let (refs, problems) = with_context(text);
+    let yaml = |q| Context::Yaml { quote: q };
+    assert_eq!(
+        refs,
+        [
+            owned("a b.png", "a b.png", yaml(Some('"'))),
+            owned("it''s.png", "it's.png", yaml(Some('\''))),
+            owned("plain.png", "plain.png", yaml(None)),
+            owned("q.png", "q.png", yaml(Some('"'))),
+            owned("c.png", "c.png", yaml(Some('\''))),
+        ]
+    );
+    assert!(problems.is_empty(), "{problems:?}");
+}
+
+#[test]
+fn yaml_nesting_finds_each_key_under_its_own_parent() {
+    let text = "---\ntitle: 'a: b'\nx:\n  image: no1.png\ncover:\n  alt: x\n  inner:\n    image: no2.png\n  image: yes.png\nimages:\n- one.png\n-   two.png\n-\nafter: no3.png\n\"image\": quoted-key.png\n---\n";
+    let (refs, problems) = with_context(text);
+    let got: Vec<&str> = refs.iter().map(|(raw, _, _)| raw.as_str()).collect();
+    assert_eq!(got, ["yes.png", "one.png", "two.png", "quoted-key.png"]);
+    assert!(problems.is_empty(), "{problems:?}");
+}
+
+#[test]
+fn yaml_forms_that_are_not_rewritten_are_named_as_problems() {
+    for (fm, value) in [
+        ("image: |\n  a.png\n", "a.png\n"),
+        ("image: \"a\\tb.png\"\n", "a\tb.png"),
+        ("base: &b x.png\nimage: *b\n", "x.png"),
+        ("image: >-\n  folded.png\n", "folded.png"),
+        ("images: [{x: 1}, f.png]\n", "f.png"),
+    ] {
+        let text = format!("---\n{fm}---\n");
+        let (refs, problems) = with_context(&text);
+        let key = if fm.starts_with("images") {
+            "images"
+        } else {
+            "image"
+        };
+        assert!(refs.is_empty(), "{fm}: {refs:?}");
+        assert_eq!(problems.len(), 1, "{fm}: {problems:?}");
+        assert!(
+            problems[0].1.contains(&format!(
+                "front matter `{key}: {value}` is written in a YAML form"
+            )),
+            "{fm}: {problems:?}"
+        );
+        assert!(problems[0].0.starts_with(&fm[..4]), "{fm}: {problems:?}");
+    }
+}
+
+#[test]
+fn yaml_document_end_and_empty_values() {
+    let (refs, _) = with_context("---\nimage: a.png\n...\n![b](b.png)\n");
+    let got: Vec<&str> = refs.iter().map(|(raw, _, _)| raw.as_str()).collect();
+    assert_eq!(got, ["a.png", "b.png"]);
+    // `...` ends YAML only; in TOML it is a line of the front matter, which never ends.
+    let (refs, problems) = with_context("+++\n...\n+++\n![a](a.png)\n");
+    assert_eq!(refs.len(), 1, "{refs:?}");
+    assert!(problems[0].1.contains("not valid TOML"), "{problems:?}");
+    assert!(with_context("+++\nimage = 'a.png'\n...\n").0.is_empty());
+    // Empty and blank values are nothing to lift; no key configured, nothing looked at.
+    let (refs, problems) = with_context("---\nimage: ''\nimages: [\" \"]\n---\n");
+    assert!(
+        refs.is_empty() && problems.is_empty(),
+        "{refs:?} {problems:?}"
+    );
+    let none = Options {
+        front_matter: Vec::new(),
+    };
+    let out = extract("---\nimage: [a.png\n---\n![b](b.png)\n", &none);
+    assert_eq!((out.refs.len(), out.problems.len()), (1, 0));
+}
+
+#[test]
+fn images_in_the_generators_code_blocks_are_not_references() {
+    // Inside a block, another shortcode's closing tag, the same one opening again, or another
+    // Liquid block's end tag do not end it; a shortcode whose name only starts like one is not
+    // a code block.
+    let page = "{{< highlight md >}}\n{{< /code >}}\n![a](a.png)\n{{< /highlight >}}\n\
+                {{< highlight >}}\n{{< highlight >}}\n<img src=\"b.png\">\n{{< /highlight >}}\n\
+                ![c](c.png)\n{% raw %}\n{% endhighlight %}\n![d]({{ site.baseurl }}/d.png)\n{% endraw %}\n\
+                {{< code-sample >}}\n![e](e.png)\n{{< /code-sample >}}\n{% raw_html %}\n![f](f.png)\n";
+    assert_eq!(raw(page), ["c.png", "e.png", "f.png"]);
+    // The search starts after the front matter, where a `{% raw %}` is only a value.
+    let page = "---\ntitle: \"{% raw %}\"\n---\n![g](g.png)\n";
+    assert_eq!(raw(page), ["g.png"]);
+}
+
+#[test]
+fn code_blocks_also_drop_the_kramdown_html_inside_them() {
+    let html = "<div>\n\n    <img src=\"k.png\">\n";
+    let out = extract(html, &Options::default());
+    assert_eq!(out.indented_html.len(), 1);
+    let out = extract(
+        &format!("{{% highlight html %}}\n{html}{{% endhighlight %}}\n"),
+        &Options::default(),
+    );
+    assert!(
+        out.indented_html.is_empty() && out.refs.is_empty(),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn line_index_answers_in_any_order_and_inside_characters() {
+    let text = "héllo ![a](a.png) wörld\nsecond ![b](b.png)\n";
+    let idx = LineIndex::new(text);
+    let a = text.find("a.png").unwrap();
+    let b = text.find("b.png").unwrap();
+    assert_eq!(idx.locate(text, a), (1, 12));
+    assert_eq!(idx.locate(text, b), (2, 13));
+    // Backwards on the same line, then forwards, then inside `ö` (its start), then past the end.
+    assert_eq!(idx.locate(text, 1), (1, 2));
+    assert_eq!(idx.locate(text, a), (1, 12));
+    let o = text.find('ö').unwrap();
+    assert_eq!(idx.locate(text, o + 1), (1, 20));
+    assert_eq!(idx.locate(text, text.len() + 5), (3, 1));
+    assert_eq!(idx.locate(text, 0), (1, 1));
+}
+
+#[test]
+fn tables_and_footnotes_are_parsed_as_the_sites_do() {
+    // In a table `\|` is a `|` of the destination; a footnote is not a reference definition.
+    let page = "| a | b |\n|---|---|\n| ![t](t\\|1.png) | x |\n\nNote[^1].\n\n[^1]: ![f](f.png)\n";
+    let d = dests(page);
+    let got: Vec<(&str, &str)> = d
+        .iter()
+        .map(|(_, dest, raw)| (dest.as_str(), raw.as_str()))
+        .collect();
+    assert_eq!(got, [("t|1.png", "t\\|1.png"), ("f.png", "f.png")]);
+}

@@ -1,5 +1,6 @@
 //! SVGs as real tools write them (`fixtures/svg/`): an XML declaration, comments, a DOCTYPE with
-//! an internal subset, a BOM, UTF-16. Each is an image by its bytes, so each is lifted.
+//! an internal subset, a BOM, UTF-16, text with references. Each is an image by its bytes, so
+//! each is lifted.
 
 use crate::support::*;
 
@@ -19,6 +20,9 @@ fn every_svg_header_variety_is_lifted_with_its_bytes() {
         "bom",
         "utf16",
         "utf16be",
+        // An ampersand reference followed by a curly apostrophe (`AT&amp;T’s`): the script
+        // check once sliced inside the `’` and crashed the run.
+        "labels",
     ];
     for name in names {
         assert!(
