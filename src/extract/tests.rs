@@ -885,3 +885,14 @@ fn tables_and_footnotes_are_parsed_as_the_sites_do() {
         .collect();
     assert_eq!(got, [("t|1.png", "t\\|1.png"), ("f.png", "f.png")]);
 }
+
+#[test]
+fn a_problem_inside_a_generators_code_block_is_not_reported_and_one_outside_is() {
+    // The same unlocatable destination shown as a snippet, then written for real.
+    let bad = "Text\n![a](\n    >x.png)\n";
+    let page = format!("{{{{< highlight md >}}}}\n{bad}{{{{< /highlight >}}}}\n\n{bad}");
+    assert_eq!(
+        problems(&page),
+        ["8:1 could not locate the destination `>x.png` of this image exactly; left alone"]
+    );
+}
