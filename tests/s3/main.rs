@@ -91,8 +91,8 @@ impl S3Site for Site {
     }
 }
 
-/// HEAD an object with a real S3 client, as a user checking the bucket would.
-fn head(s3: &TestS3, key: &str) -> s3::serde_types::HeadObjectResult {
+/// A real S3 client for the test bucket, with a runtime to drive it.
+fn client(s3: &TestS3) -> (tokio::runtime::Runtime, Box<s3::Bucket>) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -106,6 +106,12 @@ fn head(s3: &TestS3, key: &str) -> s3::serde_types::HeadObjectResult {
     let bucket = s3::Bucket::new(BUCKET, region, creds)
         .unwrap()
         .with_path_style();
+    (rt, bucket)
+}
+
+/// HEAD an object with a real S3 client, as a user checking the bucket would.
+fn head(s3: &TestS3, key: &str) -> s3::serde_types::HeadObjectResult {
+    let (rt, bucket) = client(s3);
     rt.block_on(bucket.head_object(key)).unwrap().0
 }
 
@@ -383,19 +389,7 @@ fn add_many_images(site: &Site, n: usize) {
 
 /// Put `bytes` under `key` with a real S3 client, as another tool sharing the bucket would.
 fn put_other(s3: &TestS3, key: &str, bytes: &[u8]) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let creds =
-        s3::creds::Credentials::new(Some(ACCESS_KEY), Some(SECRET_KEY), None, None, None).unwrap();
-    let region = s3::Region::Custom {
-        region: "auto".into(),
-        endpoint: s3.endpoint.clone(),
-    };
-    let bucket = s3::Bucket::new(BUCKET, region, creds)
-        .unwrap()
-        .with_path_style();
+    let (rt, bucket) = client(s3);
     let answer = rt.block_on(bucket.put_object(key, bytes)).unwrap();
     assert_eq!(answer.status_code(), 200);
 }
