@@ -405,15 +405,23 @@ pub fn hash_referenced(
 /// Each distinct local file the pages reference, once, with its path relative to the root, in
 /// path order.
 pub fn referenced_files(pages: &[Page], config: &Config) -> Vec<(PathBuf, String)> {
-    let mut files: BTreeMap<PathBuf, String> = BTreeMap::new();
-    for (_, resolved) in pages.iter().flat_map(|p| &p.refs) {
-        if let Resolved::Local(p) = resolved {
-            files
-                .entry(p.clone())
-                .or_insert_with(|| rel(&config.root, p));
-        }
-    }
-    files.into_iter().collect()
+    // Sorted by bytes to find the duplicates (cheap), then the distinct ones in path order.
+    let mut files: Vec<&Path> = pages
+        .iter()
+        .flat_map(|p| &p.refs)
+        .filter_map(|(_, resolved)| match resolved {
+            Resolved::Local(p) => Some(p.as_path()),
+            _ => None,
+        })
+        .collect();
+    files.sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
+    files.dedup_by(|a, b| a.as_os_str() == b.as_os_str());
+    files.sort_unstable();
+    files.dedup();
+    files
+        .into_iter()
+        .map(|p| (p.to_path_buf(), rel(&config.root, p)))
+        .collect()
 }
 
 /// Sniff and hash each file in parallel (and MD5 it too when `want_md5`). Results are in the

@@ -4,7 +4,6 @@
 //! inside a content root. Symbolic links are not followed: a linked page could point anywhere,
 //! and rewriting it in place would replace the link. Order is sorted, so runs are deterministic.
 
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use walkdir::WalkDir;
@@ -24,8 +23,9 @@ pub struct Scanned {
 /// Walk the content roots. `only` (absolute paths) narrows the run to those files or folders;
 /// `skip` lists folders never to enter.
 pub fn scan(config: &Config, only: &[PathBuf], skip: &[PathBuf]) -> Result<Scanned, ConfigError> {
-    let mut pages = BTreeSet::new();
-    let mut others = BTreeSet::new();
+    // A walk sorted by file name yields each root's files in path order already.
+    let mut pages = Vec::new();
+    let mut others = Vec::new();
     for content in &config.content {
         if !content.is_dir() {
             return Err(ConfigError::Path {
@@ -56,17 +56,21 @@ pub fn scan(config: &Config, only: &[PathBuf], skip: &[PathBuf]) -> Result<Scann
             let matches =
                 |set: &globset::GlobSet| set.is_match(&rel_root) || set.is_match(&rel_content);
             if matches(&config.include) && !matches(&config.exclude) {
-                pages.insert(path);
+                pages.push(path);
             } else {
-                others.insert(path);
+                others.push(path);
             }
         }
     }
-    others.retain(|p| !pages.contains(p));
-    Ok(Scanned {
-        pages: pages.into_iter().collect(),
-        others: others.into_iter().collect(),
-    })
+    // Content roots may overlap (one inside another): each file once, in path order.
+    if config.content.len() > 1 {
+        for files in [&mut pages, &mut others] {
+            files.sort_unstable();
+            files.dedup();
+        }
+        others.retain(|p| pages.binary_search(p).is_err());
+    }
+    Ok(Scanned { pages, others })
 }
 
 #[cfg(test)]

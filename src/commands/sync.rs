@@ -45,11 +45,20 @@ pub fn sync(
     let started = Instant::now();
     let only = pages::narrow(cwd, &opts.paths)?;
     let out = output::out_dir(cwd, opts.out.as_deref(), config)?;
-    if !opts.dry_run {
-        clean_stale_temps(config, out.as_deref());
-    }
-    let mut manifest = Manifest::load(&config.manifest)?;
-    let mut loaded = pages::load(config, &only, &pages::skip_dirs(config, out.as_deref()))?;
+    // While the pages are read: temporary files a killed run left (the scan never lists them:
+    // they are hidden) and the manifest.
+    let (manifest, loaded) = std::thread::scope(|s| {
+        let side = s.spawn(|| {
+            if !opts.dry_run {
+                clean_stale_temps(config, out.as_deref());
+            }
+            Manifest::load(&config.manifest)
+        });
+        let loaded = pages::load(config, &only, &pages::skip_dirs(config, out.as_deref()));
+        let manifest = side.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (manifest, loaded)
+    });
+    let (mut manifest, mut loaded) = (manifest?, loaded?);
     let mut report = Report {
         dry_run: opts.dry_run,
         ..Report::new(CommandName::Sync, std::mem::take(&mut loaded.problems))

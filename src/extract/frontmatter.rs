@@ -199,9 +199,102 @@ fn yaml_expected(
     Ok(expected)
 }
 
+/// What [`yaml_expected`] finds, found without serde_yaml (whose parse costs more than the
+/// rest of a page's extraction) in the common front matter of `key: value` lines at the left
+/// margin, blank lines and comment lines. `None` (ask serde_yaml) for anything else: an
+/// indented or flow form, a quote, a comment after a value, a repeated key, or a value at a
+/// configured key that YAML might read as other than a string (a number, `true`, `~`...).
+fn simple_yaml(src: &str, keys: &[String]) -> Option<HashMap<String, Vec<String>>> {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut expected = HashMap::new();
+    for line in src.split('\n') {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.bytes().all(|b| b == b' ') || line.starts_with('#') {
+            continue;
+        }
+        let (key, rest) = line.split_once(':')?;
+        if !simple_key(key) || seen.contains(&key) || !(rest.is_empty() || rest.starts_with(' ')) {
+            return None;
+        }
+        seen.push(key);
+        let value = rest.trim_matches(' ');
+        if !value.is_empty() && !plain_value(value) {
+            return None;
+        }
+        if keys.iter().any(|k| k == key) {
+            let strings = match resolves_to_string(value)? {
+                true => vec![value.to_string()],
+                false => Vec::new(),
+            };
+            expected.insert(key.to_string(), strings);
+        }
+    }
+    Some(expected)
+}
+
+/// Words YAML 1.1 or 1.2 may read as null or a boolean.
+fn yaml_word(s: &str) -> bool {
+    [
+        "~", "null", "true", "false", "yes", "no", "on", "off", "y", "n",
+    ]
+    .iter()
+    .any(|w| s.eq_ignore_ascii_case(w))
+}
+
+/// A key that is a plain string in any YAML: a letter or `_`, then letters, digits, `_`, `-`.
+fn simple_key(key: &str) -> bool {
+    let mut bytes = key.bytes();
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && !yaml_word(key)
+}
+
+/// A one-line plain scalar that means its own text: it starts with a letter, a digit or one of
+/// `/._($=+`, and holds no tab or other control character, no `: ` or ` #`, no bracket or
+/// brace, and no character YAML reads as a line break or byte order mark.
+fn plain_value(value: &str) -> bool {
+    let first = value.chars().next();
+    let starts_well = first.is_some_and(|c| {
+        c.is_ascii_alphanumeric() || "/._($=+".contains(c) || (!c.is_ascii() && !c.is_control())
+    });
+    starts_well
+        && !value.ends_with(':')
+        && !value.contains(": ")
+        && !value.contains(" #")
+        && !value.chars().any(|c| {
+            c.is_control()
+                || "[]{}".contains(c)
+                || matches!(
+                    c,
+                    '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+                )
+        })
+}
+
+/// Whether a plain value is a string (empty is null); `None` if YAML may read it as another
+/// type: a number, or a word such as `true` or `~`.
+fn resolves_to_string(value: &str) -> Option<bool> {
+    if value.is_empty() {
+        return Some(false);
+    }
+    let numeric_looking = value
+        .bytes()
+        .all(|b| b.is_ascii_hexdigit() || b"xXoO_+-.:".contains(&b));
+    let special = [".inf", ".nan", "inf", "nan", "infinity"]
+        .iter()
+        .any(|w| value.trim_start_matches(['+', '-']).eq_ignore_ascii_case(w));
+    match numeric_looking || special || yaml_word(value) || value.parse::<f64>().is_ok() {
+        true => None,
+        false => Some(true),
+    }
+}
+
 fn yaml(page: &str, fm: &FrontMatter, keys: &[String], out: &mut Extracted) {
     let src = &page[fm.content.clone()];
-    let mut expected = match yaml_expected(src, keys) {
+    let parsed = simple_yaml(src, keys).map_or_else(|| yaml_expected(src, keys), Ok);
+    let mut expected = match parsed {
         Ok(e) => e,
         Err((at, e)) => {
             out.problems.push(Problem {
@@ -391,4 +484,131 @@ fn flow_sequence(
         items.push(item);
     }
     items
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn keys() -> Vec<String> {
+        vec!["image".into(), "cover".into(), "params.image".into()]
+    }
+
+    /// One line of front matter, from pieces that include YAML's traps: numbers, null and
+    /// boolean words, `: ` and ` #` inside a value, quotes, brackets, tabs, indentation, a
+    /// repeated key and characters YAML reads as line breaks.
+    fn line() -> impl Strategy<Value = String> {
+        let key = prop_oneof![
+            4 => prop::sample::select(vec!["image", "cover", "title", "date", "slug", "tags", "a-b", "_x"]),
+            1 => prop::sample::select(vec!["params", "true", "Null", "1x", " image", "image ", "x\ty"]),
+        ];
+        let piece = prop::sample::select(vec![
+            "a",
+            "photo.png",
+            "img/x.png",
+            "/abs/y.jpg",
+            "1",
+            "0x1F",
+            "1.5",
+            "1e3",
+            ".inf",
+            "-",
+            "+",
+            "~",
+            "null",
+            "True",
+            "false",
+            "yes",
+            "No",
+            "on",
+            ":",
+            ": ",
+            " #",
+            "#",
+            " ",
+            "'",
+            "\"",
+            "[",
+            "]",
+            "{",
+            ",",
+            "\t",
+            "é",
+            "漢",
+            "\u{2028}",
+            "\u{85}",
+            "\u{feff}",
+            "\\",
+            "&",
+            "*",
+            "!",
+            "|",
+            ">",
+            "%",
+            "@",
+            "`",
+            "?",
+            "2024-01-01",
+            "12:30",
+            "nan",
+            "Infinity",
+        ]);
+        let wild = prop::collection::vec(piece, 0..5).prop_map(|p| p.concat());
+        let clean = prop::collection::vec(
+            prop::sample::select(vec![
+                "a", "photo", "-", "_", ".", "/", "png", "2", " ", "é", "x.jpg",
+            ]),
+            1..6,
+        )
+        .prop_map(|p| p.concat());
+        let value = prop_oneof![1 => wild, 2 => clean];
+        prop_oneof![
+            12 => (key, value).prop_map(|(k, v)| format!("{k}: {v}")),
+            1 => Just(String::new()),
+            1 => Just("# a comment: with colon".to_string()),
+            1 => Just("  image: nested.png".to_string()),
+            1 => Just("image:".to_string()),
+            1 => Just("cover:no-space.png".to_string()),
+            1 => Just("- item.png".to_string()),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 10_000, ..ProptestConfig::default() })]
+        /// Where the fast reading answers, serde_yaml answers the same.
+        #[test]
+        fn simple_yaml_agrees_with_serde_yaml(
+            lines in prop::collection::vec(line(), 0..6),
+            crlf in any::<bool>(),
+        ) {
+            let src = lines.join(if crlf { "\r\n" } else { "\n" }) + "\n";
+            if let Some(fast) = simple_yaml(&src, &keys()) {
+                prop_assert_eq!(Ok(fast), yaml_expected(&src, &keys()), "{:?}", src);
+            }
+        }
+    }
+
+    #[test]
+    fn simple_yaml_reads_common_front_matter_and_leaves_the_rest_to_serde_yaml() {
+        let src = "title: Post 1 (draft), the first\ndate: 2024-01-01\n\n# cover\nimage: photo-2.png\ncover:\nslug: été/été.png\n";
+        let fast =
+            simple_yaml(src, &keys()).expect("common front matter is read without serde_yaml");
+        assert_eq!(fast["image"], ["photo-2.png"]);
+        assert!(fast["cover"].is_empty());
+        assert_eq!(fast.len(), 2);
+        assert_eq!(Ok(fast), yaml_expected(src, &keys()));
+        for other in [
+            "image: \"x.png\"\n",
+            "image: x.png # c\n",
+            "image: 12\n",
+            "image: true\n",
+            "params:\n  image: x.png\n",
+            "tags: [a, b]\n",
+            "image: a.png\nimage: b.png\n",
+            "title: a: b\n",
+        ] {
+            assert_eq!(simple_yaml(other, &keys()), None, "{other:?}");
+        }
+    }
 }
