@@ -484,20 +484,23 @@ pub fn remove_stale_temps(dirs: &[PathBuf], before: std::time::SystemTime) -> us
                     || !e.file_name().as_encoded_bytes().starts_with(b".")
             });
         for entry in walk.flatten() {
-            if !entry.file_type().is_file() || !is_own_temp(entry.file_name()) {
-                continue;
-            }
-            let old = entry
-                .metadata()
-                .ok()
-                .and_then(|m| m.modified().ok())
-                .is_some_and(|t| t < before);
-            if old && std::fs::remove_file(entry.path()).is_ok() {
+            if entry.file_type().is_file()
+                && is_own_temp(entry.file_name())
+                && remove_if_older(entry.path(), before)
+            {
                 removed += 1;
             }
         }
     }
     removed
+}
+
+/// Remove a file last modified before `before` (not one a run that started since is writing).
+pub fn remove_if_older(path: &Path, before: std::time::SystemTime) -> bool {
+    let old = std::fs::symlink_metadata(path)
+        .and_then(|m| m.modified())
+        .is_ok_and(|t| t < before);
+    old && std::fs::remove_file(path).is_ok()
 }
 
 /// An empty temporary file in `path`'s folder, named as imglift's own (`.imglift-*.tmp`, which

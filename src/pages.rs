@@ -104,6 +104,8 @@ pub struct Loaded {
     /// Pages that could not be read as text: copied as they are with `--out`.
     pub unreadable: Vec<PathBuf>,
     pub others: Vec<PathBuf>,
+    /// imglift's own temporary files in the content roots (see [`scan::Scanned::temps`]).
+    pub temps: Vec<PathBuf>,
     pub problems: Vec<Diagnostic>,
 }
 
@@ -147,6 +149,7 @@ pub fn load(config: &Config, only: &[PathBuf], skip: &[PathBuf]) -> Result<Loade
         pages: Vec::with_capacity(scanned.pages.len()),
         unreadable: Vec::new(),
         others: scanned.others,
+        temps: scanned.temps,
         problems: Vec::new(),
     };
     // Pages are read, extracted and resolved on all cores; the results keep the scan's order.

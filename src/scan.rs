@@ -10,7 +10,7 @@ use walkdir::WalkDir;
 
 use crate::config::Config;
 use crate::error::ConfigError;
-use crate::fs::rel;
+use crate::fs::{is_own_temp, rel};
 
 #[derive(Debug, Default)]
 pub struct Scanned {
@@ -18,6 +18,9 @@ pub struct Scanned {
     pub pages: Vec<PathBuf>,
     /// Every other regular file of the content roots (for mirroring into `--out`).
     pub others: Vec<PathBuf>,
+    /// imglift's own temporary files (`.imglift-*.tmp`) met on the way: what a killed run
+    /// left, for `sync` to remove (one walk of the content roots serves both).
+    pub temps: Vec<PathBuf>,
 }
 
 /// Walk the content roots. `only` (absolute paths) narrows the run to those files or folders;
@@ -26,6 +29,7 @@ pub fn scan(config: &Config, only: &[PathBuf], skip: &[PathBuf]) -> Result<Scann
     // A walk sorted by file name yields each root's files in path order already.
     let mut pages = Vec::new();
     let mut others = Vec::new();
+    let mut temps = Vec::new();
     for content in &config.content {
         if !content.is_dir() {
             return Err(ConfigError::Path {
@@ -38,12 +42,17 @@ pub fn scan(config: &Config, only: &[PathBuf], skip: &[PathBuf]) -> Result<Scann
             .sort_by_file_name()
             .into_iter()
             .filter_entry(|e| {
-                let hidden = e.depth() > 0 && e.file_name().to_string_lossy().starts_with('.');
+                let hidden = e.depth() > 0 && e.file_name().as_encoded_bytes().starts_with(b".");
                 let skipped = e.file_type().is_dir() && skip.iter().any(|s| e.path() == s);
-                !hidden && !skipped
+                let temp = e.file_type().is_file() && is_own_temp(e.file_name());
+                (!hidden || temp) && !skipped
             });
         for entry in walker.filter_map(Result::ok) {
             if !entry.file_type().is_file() {
+                continue;
+            }
+            if entry.depth() > 0 && is_own_temp(entry.file_name()) {
+                temps.push(entry.into_path());
                 continue;
             }
             let path = entry.into_path();
@@ -70,7 +79,11 @@ pub fn scan(config: &Config, only: &[PathBuf], skip: &[PathBuf]) -> Result<Scann
         }
         others.retain(|p| pages.binary_search(p).is_err());
     }
-    Ok(Scanned { pages, others })
+    Ok(Scanned {
+        pages,
+        others,
+        temps,
+    })
 }
 
 #[cfg(test)]

@@ -47,10 +47,11 @@ pub fn sync(
     let out = output::out_dir(cwd, opts.out.as_deref(), config)?;
     // While the pages are read: temporary files a killed run left (the scan never lists them:
     // they are hidden) and the manifest.
+    let started_at = std::time::SystemTime::now();
     let (manifest, loaded) = std::thread::scope(|s| {
         let side = s.spawn(|| {
             if !opts.dry_run {
-                clean_stale_temps(config, out.as_deref());
+                clean_stale_temps(config, out.as_deref(), started_at);
             }
             Manifest::load(&config.manifest)
         });
@@ -59,6 +60,11 @@ pub fn sync(
         (manifest, loaded)
     });
     let (mut manifest, mut loaded) = (manifest?, loaded?);
+    if !opts.dry_run {
+        for temp in std::mem::take(&mut loaded.temps) {
+            crate::fs::remove_if_older(&temp, started_at);
+        }
+    }
     let mut report = Report {
         dry_run: opts.dry_run,
         ..Report::new(CommandName::Sync, std::mem::take(&mut loaded.problems))
@@ -123,12 +129,11 @@ pub fn sync(
     Ok(report)
 }
 
-/// Remove the temporary files a killed run left in the folders a run writes: the content roots,
-/// the out tree, the store folder and the manifest's folder (not below it).
-fn clean_stale_temps(config: &Config, out: Option<&Path>) {
-    let started = std::time::SystemTime::now();
-    let mut dirs: Vec<PathBuf> = config.content.clone();
-    dirs.extend(out.map(Path::to_path_buf));
+/// Remove the temporary files a killed run left in the folders a run writes: the out tree, the
+/// store folder and the manifest's folder (not below it). Those in the content roots are
+/// found by the page scan (`Loaded::temps`).
+fn clean_stale_temps(config: &Config, out: Option<&Path>, started: std::time::SystemTime) {
+    let mut dirs: Vec<PathBuf> = out.map(Path::to_path_buf).into_iter().collect();
     if let crate::config::TargetConfig::Dir(store) = &config.target {
         dirs.push(store.clone());
     }

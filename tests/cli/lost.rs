@@ -206,12 +206,24 @@ fn temp_files_a_killed_run_left_are_removed_and_nothing_else() {
     }
     site.write("content/.imglift-notes.txt", "mine");
     site.write("content/imglift-Xy12Zq.tmp", "not hidden: not imglift's");
+    site.write(
+        "content/.drafts/.imglift-Xy12Zq.tmp",
+        "in a hidden folder: not entered",
+    );
+    site.run(&["sync", "--dry-run"]).expect_code(0);
+    for dir in ["content", "content/sub", "store/ab"] {
+        assert!(
+            site.exists(format!("{dir}/.imglift-Xy12Zq.tmp")),
+            "a dry run removed {dir}'s"
+        );
+    }
     site.run(&["sync"]).expect_code(0);
     for dir in ["content", "content/sub", "store/ab"] {
         assert!(!site.exists(format!("{dir}/.imglift-Xy12Zq.tmp")), "{dir}");
     }
     assert!(site.exists("content/.imglift-notes.txt"));
     assert!(site.exists("content/imglift-Xy12Zq.tmp"));
+    assert!(site.exists("content/.drafts/.imglift-Xy12Zq.tmp"));
 }
 
 #[test]
