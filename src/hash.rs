@@ -342,9 +342,9 @@ pub fn hash_referenced(
     pages: &[Page],
     config: &Config,
     early: Option<&crate::upload::Early>,
+    mut cache: StatCache,
 ) -> Hashed {
     let files = referenced_files(pages, config);
-    let mut cache = StatCache::load(&config.cache_file);
     let want_md5 = matches!(config.target, TargetConfig::S3(_));
     let hashed = {
         let bar = Progress::new(files.len(), "hashing");

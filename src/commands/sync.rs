@@ -45,20 +45,22 @@ pub fn sync(
     let started = Instant::now();
     let only = pages::narrow(cwd, &opts.paths)?;
     let out = output::out_dir(cwd, opts.out.as_deref(), config)?;
-    // While the pages are read: temporary files a killed run left (the scan never lists them:
-    // they are hidden) and the manifest.
+    // While the pages are read: temporary files a killed run left in the out tree and the
+    // store, the manifest and the stat cache.
     let started_at = std::time::SystemTime::now();
-    let (manifest, loaded) = std::thread::scope(|s| {
+    let (side, loaded) = std::thread::scope(|s| {
         let side = s.spawn(|| {
             if !opts.dry_run {
                 clean_stale_temps(config, out.as_deref(), started_at);
             }
-            Manifest::load(&config.manifest)
+            let manifest = Manifest::load(&config.manifest);
+            (manifest, hash::StatCache::load(&config.cache_file))
         });
         let loaded = pages::load(config, &only, &pages::skip_dirs(config, out.as_deref()));
-        let manifest = side.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-        (manifest, loaded)
+        let side = side.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (side, loaded)
     });
+    let ((manifest, stat_cache), loaded) = (side, loaded);
     let (mut manifest, mut loaded) = (manifest?, loaded?);
     if !opts.dry_run {
         for temp in std::mem::take(&mut loaded.temps) {
@@ -75,7 +77,7 @@ pub fn sync(
 
     // New images go to the store while the rest are still being hashed (see `upload::Early`).
     let early = upload::Early::start(config, &manifest, &loaded.pages, opts.dry_run, connect);
-    let mut hashed = hash::hash_referenced(&loaded.pages, config, early.as_ref());
+    let mut hashed = hash::hash_referenced(&loaded.pages, config, early.as_ref(), stat_cache);
     report.problems.extend(hashed.problems);
     report.counts.local_images = hashed.images.len();
     let plan = plan::plan_run(hashed.images, config, &manifest);

@@ -221,7 +221,7 @@ fn inline_image(page: &str, frame: &Frame, out: &mut Extracted) {
 }
 
 /// The first unescaped `]` at or after `from`.
-fn close_bracket(page: &str, from: usize, end: usize) -> Option<usize> {
+pub(super) fn close_bracket(page: &str, from: usize, end: usize) -> Option<usize> {
     let b = page.as_bytes();
     let mut i = from;
     while i < end {

@@ -896,3 +896,65 @@ fn a_problem_inside_a_generators_code_block_is_not_reported_and_one_outside_is()
         ["8:1 could not locate the destination `>x.png` of this image exactly; left alone"]
     );
 }
+
+// mut3: tests for mutants of markdown.rs that the suite missed (`cargo mutants --file
+// src/extract/markdown.rs`).
+
+#[test]
+fn the_first_definition_of_a_label_wins_liquid_or_not() {
+    let fm = "---\ntitle: a page whose front matter moves the body\n---\n";
+    // Two Liquid definitions: kramdown uses the first.
+    let two_liquid = format!(
+        "{fm}![a][logo]\n\n[logo]: {{{{ site.baseurl }}}}/first.png\n[logo]: {{{{ site.baseurl }}}}/second.png\n"
+    );
+    assert_eq!(raw(&two_liquid), ["{{ site.baseurl }}/first.png"]);
+    // A CommonMark definition before a Liquid one, and after it.
+    let plain_first =
+        format!("{fm}![a][logo]\n\n[logo]: plain.png\n[logo]: {{{{ site.baseurl }}}}/liquid.png\n");
+    assert_eq!(raw(&plain_first), ["plain.png"]);
+    let liquid_first =
+        format!("{fm}![a][logo]\n\n[logo]: {{{{ site.baseurl }}}}/liquid.png\n[logo]: plain.png\n");
+    assert_eq!(raw(&liquid_first), ["{{ site.baseurl }}/liquid.png"]);
+}
+
+#[test]
+fn a_liquid_definition_no_image_uses_is_not_lifted() {
+    let text = "![x][a]\n\n[a]: a.png\n[b]: {{ site.baseurl }}/b.png\n";
+    assert_eq!(raw(text), ["a.png"]);
+}
+
+#[test]
+fn dest_at_reads_one_link_destination() {
+    fn at(s: &str) -> Option<(&str, bool)> {
+        markdown::dest_at(s, 0, s.len()).map(|(r, angle)| (&s[r], angle))
+    }
+    assert_eq!(at(" x.png \"t\""), Some(("x.png", false)));
+    // One line break, with block quote markers after it; not two.
+    assert_eq!(at("\n> x.png"), Some(("x.png", false)));
+    assert_eq!(at("\r\n  x.png"), Some(("x.png", false)));
+    assert_eq!(at("\n\nx.png"), None);
+    assert_eq!(at("\n  "), None);
+    assert_eq!(at("  "), None);
+    assert_eq!(at(""), None);
+    // Angle brackets: escapes inside, no line break or `<`, and a closing `>`.
+    assert_eq!(at("<a b.png> t"), Some(("a b.png", true)));
+    assert_eq!(at("<a\\>b.png>"), Some(("a\\>b.png", true)));
+    assert_eq!(at("<a\nb.png>"), None);
+    assert_eq!(at("<a<b.png>"), None);
+    assert_eq!(at("<a.png"), None);
+    // Bare: balanced parentheses, escaped punctuation, ended by space or control.
+    assert_eq!(at("a(b(c)).png) t"), Some(("a(b(c)).png", false)));
+    assert_eq!(at("a\\(b.png x"), Some(("a\\(b.png", false)));
+    assert_eq!(at("a\\ b.png"), Some(("a\\", false)));
+    assert_eq!(at("a\\"), Some(("a\\", false)));
+    assert_eq!(at("a\u{7f}b"), Some(("a", false)));
+    // `end` bounds it.
+    assert_eq!(markdown::dest_at("x.png)tail", 0, 5), Some((0..5, false)));
+}
+
+#[test]
+fn close_bracket_skips_escapes_and_stops_at_end() {
+    assert_eq!(markdown::close_bracket("a\\]b]c", 0, 6), Some(4));
+    assert_eq!(markdown::close_bracket("ab]", 0, 2), None);
+    assert_eq!(markdown::close_bracket("ab]", 0, 3), Some(2));
+}
