@@ -912,8 +912,11 @@ fn the_first_definition_of_a_label_wins_liquid_or_not() {
     let plain_first =
         format!("{fm}![a][logo]\n\n[logo]: plain.png\n[logo]: {{{{ site.baseurl }}}}/liquid.png\n");
     assert_eq!(raw(&plain_first), ["plain.png"]);
-    let liquid_first =
-        format!("{fm}![a][logo]\n\n[logo]: {{{{ site.baseurl }}}}/liquid.png\n[logo]: plain.png\n");
+    // (A blank line between: a definition cannot interrupt the paragraph that the Liquid line
+    // is to CommonMark.)
+    let liquid_first = format!(
+        "{fm}![a][logo]\n\n[logo]: {{{{ site.baseurl }}}}/liquid.png\n\n[logo]: plain.png\n"
+    );
     assert_eq!(raw(&liquid_first), ["{{ site.baseurl }}/liquid.png"]);
 }
 
