@@ -5,6 +5,7 @@
 //! Nothing here opens an image or writes a file.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
@@ -128,6 +129,19 @@ pub fn narrow(cwd: &Path, paths: &[PathBuf]) -> Result<Vec<PathBuf>, ConfigError
 /// A PATH argument outside the site root is an error; one that holds no page is a warning
 /// naming it (a pre-commit hook may pass a staged README outside the content folders).
 pub fn load(config: &Config, only: &[PathBuf], skip: &[PathBuf]) -> Result<Loaded, ConfigError> {
+    load_keeping(config, only, skip, 0)
+}
+
+/// [`load`], keeping the text of pages (as they come) up to `budget` bytes in all, so that
+/// [`Page::reload`] need not read them again (`sync --out`, which writes every page into the
+/// out tree and never over the page it read). Memory still follows the largest page once the
+/// budget is spent.
+pub fn load_keeping(
+    config: &Config,
+    only: &[PathBuf],
+    skip: &[PathBuf],
+    budget: usize,
+) -> Result<Loaded, ConfigError> {
     if let Some(outside) = only.iter().find(|p| !p.starts_with(&config.root)) {
         return Err(ConfigError::Path {
             path: outside.clone(),
@@ -154,10 +168,21 @@ pub fn load(config: &Config, only: &[PathBuf], skip: &[PathBuf]) -> Result<Loade
     };
     // Pages are read, extracted and resolved on all cores; the results keep the scan's order.
     let resolver = resolve::Resolver::new(config);
+    let kept = AtomicUsize::new(0);
     let read: Vec<_> = scanned
         .pages
         .into_par_iter()
-        .map(|path| read_page(config, &resolver, &opts, jekyll, path))
+        .map(|path| {
+            let mut read = read_page(config, &resolver, &opts, jekyll, path);
+            if let Ok((page, _)) = &mut read {
+                let len = page.text.len();
+                if kept.fetch_add(len, Ordering::Relaxed) + len > budget {
+                    kept.fetch_sub(len, Ordering::Relaxed);
+                    page.release();
+                }
+            }
+            read
+        })
         .collect();
     for result in read {
         match result {
@@ -176,8 +201,8 @@ pub fn load(config: &Config, only: &[PathBuf], skip: &[PathBuf]) -> Result<Loade
     Ok(loaded)
 }
 
-/// Read, extract and resolve one page, keeping its references and their positions (not its
-/// text); or, for a page that cannot be read as text, why.
+/// Read, extract and resolve one page, with its references and their positions (and its text,
+/// which the caller lets go); or, for a page that cannot be read as text, why.
 fn read_page(
     config: &Config,
     resolver: &resolve::Resolver,
@@ -245,7 +270,6 @@ fn read_page(
         .into_iter()
         .map(|o| (o, page.lines.locate(&page.text, o)))
         .collect();
-    page.release();
     Ok((page, problems))
 }
 
@@ -525,5 +549,30 @@ mod tests {
         std::fs::write(tmp.path().join("content/a.md"), "edited\n").unwrap();
         assert!(matches!(p.reload(), Err(Reload::Changed)));
         assert!(p.text.is_empty());
+    }
+
+    #[test]
+    fn load_keeping_keeps_text_up_to_its_budget_and_the_rest_is_read_again() {
+        let (tmp, config) = site("![a](a.png)\n");
+        std::fs::write(tmp.path().join("content/b.md"), "![b](a.png) and more\n").unwrap();
+        let mut loaded = load_keeping(&config, &[], &[], 12).unwrap();
+        let [a, b] = &mut loaded.pages[..] else {
+            panic!("two pages expected")
+        };
+        assert_eq!(
+            a.text, "![a](a.png)\n",
+            "a page that fits the budget is kept"
+        );
+        assert!(
+            b.text.is_empty(),
+            "one that does not is let go: {:?}",
+            b.text
+        );
+        assert_eq!(b.locate(b.refs[0].0.span.start), (1, 6));
+        b.reload().unwrap();
+        assert_eq!(b.text, "![b](a.png) and more\n");
+        // Nothing kept without a budget.
+        let loaded = load(&config, &[], &[]).unwrap();
+        assert!(loaded.pages.iter().all(|p| p.text.is_empty()));
     }
 }

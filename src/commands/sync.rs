@@ -56,7 +56,11 @@ pub fn sync(
             let manifest = Manifest::load(&config.manifest);
             (manifest, hash::StatCache::load(&config.cache_file))
         });
-        let loaded = pages::load(config, &only, &pages::skip_dirs(config, out.as_deref()));
+        // With `--out` every page is written again: the text of the first 8 MiB of pages is
+        // kept rather than read twice.
+        let keep = if out.is_some() { 8 << 20 } else { 0 };
+        let skip = pages::skip_dirs(config, out.as_deref());
+        let loaded = pages::load_keeping(config, &only, &skip, keep);
         let side = side.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
         (side, loaded)
     });
