@@ -7,7 +7,9 @@
 //! committed, means an unchanged file is not read again. The cache is only an accelerator: a
 //! missing or unreadable cache costs reads, never correctness.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
@@ -220,7 +222,7 @@ impl StatCache {
         let Ok(text) = std::fs::read_to_string(path) else {
             return StatCache::default();
         };
-        let mut entries = HashMap::new();
+        let mut entries = HashMap::default();
         for line in text.lines().filter(|l| !l.starts_with('#')) {
             // A line that is not exactly what `save` writes is dropped: the file is hashed again.
             if let Some((rel, entry)) = parse_cache_line(line) {

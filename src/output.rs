@@ -10,7 +10,7 @@
 //! change. imglift's own files (config, manifest, stat cache) are never mirrored. Nothing here
 //! decides what a page says: that is the rewrite stage's.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -61,7 +61,7 @@ impl OutTree {
     pub fn new(root: &Path) -> OutTree {
         OutTree {
             root: root.to_path_buf(),
-            dirs: Mutex::new(HashMap::new()),
+            dirs: Mutex::new(HashMap::default()),
         }
     }
 
@@ -223,11 +223,11 @@ pub fn lifted_images(
     outcomes: &[Outcome],
     left_local: &HashSet<usize>,
 ) -> HashSet<PathBuf> {
-    let mut lifted = HashSet::new();
+    let mut lifted = HashSet::default();
     if !loaded.unreadable.is_empty() {
         return lifted;
     }
-    let mut kept = HashSet::new();
+    let mut kept = HashSet::default();
     for (i, page) in loaded.pages.iter().enumerate() {
         for (_, resolved) in &page.refs {
             let Resolved::Local(path) = resolved else {
@@ -275,7 +275,7 @@ pub fn mirror_others(
         .chain(&loaded.unreadable)
         .collect();
     let left_out = match config.out_keep_lifted {
-        true => HashSet::new(),
+        true => HashSet::default(),
         false => left_out(&others, lifted),
     };
     // On all cores: each file is its own link or copy.
@@ -315,7 +315,7 @@ fn left_out(files: &[&PathBuf], lifted: &HashSet<PathBuf>) -> HashSet<PathBuf> {
         .filter(|p| lifted.contains(*p))
         .collect();
     if candidates.is_empty() {
-        return HashSet::new();
+        return HashSet::default();
     }
     // Each name as written, and percent-encoded as a URL would spell it.
     let mut needles: Vec<(Vec<u8>, usize)> = Vec::new();
@@ -332,7 +332,7 @@ fn left_out(files: &[&PathBuf], lifted: &HashSet<PathBuf>) -> HashSet<PathBuf> {
     }
     let Ok(names) = aho_corasick::AhoCorasick::new(needles.iter().map(|(n, _)| n)) else {
         // No search, no proof: keep every copy.
-        return HashSet::new();
+        return HashSet::default();
     };
     let mut named = vec![false; candidates.len()];
     for path in files.iter().filter(|p| !lifted.contains(**p)) {

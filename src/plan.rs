@@ -6,7 +6,9 @@
 //! there already). Two different files that would land on one key in the same run are a
 //! collision: neither is uploaded and both are named.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 use std::path::PathBuf;
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -377,7 +379,7 @@ pub fn plan(images: Vec<ImageFile>, input: &PlanInput) -> Plan {
 fn key_of(
     image: &ImageFile,
     input: &PlanInput,
-    dates: &HashMap<&str, &str>,
+    dates: &std::collections::HashMap<&str, &str>,
 ) -> Result<(String, String), String> {
     let date = dates
         .get(image.rel.as_str())
@@ -404,7 +406,7 @@ pub struct EarlyKeys<'a> {
     config: &'a Config,
     manifest: &'a Manifest,
     today: String,
-    dates: HashMap<&'a str, &'a str>,
+    dates: std::collections::HashMap<&'a str, &'a str>,
 }
 
 impl<'a> EarlyKeys<'a> {

@@ -3,7 +3,9 @@
 //! site does not keep showing what the sources lost. What imglift wrote is recorded in
 //! `.imglift-out` inside the out folder; nothing that is not listed there is ever removed.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
+
+use rustc_hash::FxHashSet as HashSet;
 use std::path::{Component, Path, PathBuf};
 
 use crate::config::Config;

@@ -8,7 +8,7 @@
 //! are both tried. Anything that leaves the root — lexically or through a symlink — is refused.
 //! This module only looks at paths; whether the bytes are an image is checked by `hash`.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -52,7 +52,7 @@ impl<'a> Resolver<'a> {
     pub fn new(config: &'a Config) -> Resolver<'a> {
         Resolver {
             config,
-            dirs: Mutex::new(HashMap::new()),
+            dirs: Mutex::new(HashMap::default()),
         }
     }
 

@@ -5,7 +5,7 @@
 //! written, and the manifest before any page points at the object; a page is written whole or
 //! not at all. A crash between two steps leaves a state the next run finishes.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -225,7 +225,7 @@ fn rewrite_pages(
         out: out.filter(|_| !opts.dry_run),
         in_place: in_place.is_some(),
     };
-    let mut left_local = HashSet::new();
+    let mut left_local = HashSet::default();
     for (chunk_index, chunk) in loaded.pages.chunks_mut(CHUNK).enumerate() {
         let done: Vec<Rewritten> = chunk.par_iter_mut().map(|page| job.run(page)).collect();
         for (offset, (page, done)) in chunk.iter().zip(done).enumerate() {
