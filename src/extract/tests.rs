@@ -961,3 +961,32 @@ fn close_bracket_skips_escapes_and_stops_at_end() {
     assert_eq!(markdown::close_bracket("ab]", 0, 2), None);
     assert_eq!(markdown::close_bracket("ab]", 0, 3), Some(2));
 }
+
+// mut3: html.rs.
+
+#[test]
+fn raw_text_tags_open_and_close_at_the_edges_of_the_text() {
+    // A tag cut short after its name opens nothing (and reads no further than the text).
+    assert_eq!(html::opens_raw_text("<script"), None);
+    assert_eq!(html::opens_raw_text("<script>"), Some("script"));
+    assert_eq!(html::opens_raw_text("<style "), Some("style"));
+    // A closing tag right at the end of the text still closes.
+    assert!(html::closes("x</script", "script"));
+    assert!(html::closes("</textarea", "textarea"));
+    assert!(!html::closes("</scrip", "script"));
+}
+
+#[test]
+fn a_tag_cut_short_at_the_end_of_the_text_keeps_what_it_has() {
+    // An HTML scan over text that ends inside a tag (no `>`, no newline after it).
+    for text in [
+        "<img src=\"x.png\" alt",
+        "<img src=\"x.png\" alt=",
+        "<img src=x.png",
+    ] {
+        let mut out = Extracted::default();
+        html::scan(text, 0..text.len(), &[0..text.len()], &mut out);
+        let found: Vec<&str> = out.refs.iter().map(|r| &text[r.span.clone()]).collect();
+        assert_eq!(found, ["x.png"], "{text}");
+    }
+}
