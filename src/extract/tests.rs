@@ -981,7 +981,10 @@ fn a_tag_cut_short_at_the_end_of_the_text_keeps_what_it_has() {
     // An HTML scan over text that ends inside a tag (no `>`, no newline after it).
     for text in [
         "<img src=\"x.png\" alt",
+        "<img src=\"x.png\" alt ",
         "<img src=\"x.png\" alt=",
+        "<img src=\"x.png\" alt= ",
+        "<img src=\"x.png\" alt='a",
         "<img src=x.png",
     ] {
         let mut out = Extracted::default();
