@@ -993,3 +993,15 @@ fn a_tag_cut_short_at_the_end_of_the_text_keeps_what_it_has() {
         assert_eq!(found, ["x.png"], "{text}");
     }
 }
+
+#[test]
+fn a_srcset_with_empty_candidates_yields_only_its_urls() {
+    for text in [
+        "<img srcset=\"a.png 1x, \">\n",
+        "<img srcset=\"a.png 1x,\">\n",
+        "<img srcset=\", a.png\">\n",
+        "<img srcset=\"a.png,,\">\n",
+    ] {
+        assert_eq!(raw(text), ["a.png"], "{text}");
+    }
+}
