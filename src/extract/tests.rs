@@ -1005,3 +1005,13 @@ fn a_srcset_with_empty_candidates_yields_only_its_urls() {
         assert_eq!(raw(text), ["a.png"], "{text}");
     }
 }
+
+// mut3: text.rs.
+
+#[test]
+fn a_figure_parameter_without_equals_stops_the_reading() {
+    // Hugo takes named parameters as `key=value`: `src x.png` is not a source.
+    let out = extract("{{< figure src x.png >}}\n", &Options::default());
+    assert!(out.refs.is_empty(), "{:?}", out.refs);
+    assert_eq!(raw("{{< figure src=x.png >}}\n"), ["x.png"]);
+}
