@@ -1015,3 +1015,11 @@ fn a_figure_parameter_without_equals_stops_the_reading() {
     assert!(out.refs.is_empty(), "{:?}", out.refs);
     assert_eq!(raw("{{< figure src=x.png >}}\n"), ["x.png"]);
 }
+
+#[test]
+fn a_liquid_image_on_the_line_after_an_empty_first_line() {
+    assert_eq!(
+        raw("\n![a]({{ site.baseurl }}/x.png)\n"),
+        ["{{ site.baseurl }}/x.png"]
+    );
+}
