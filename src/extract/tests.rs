@@ -1024,3 +1024,83 @@ fn a_liquid_image_on_the_line_after_an_empty_first_line() {
         ["{{ site.baseurl }}/x.png"]
     );
 }
+
+/// Jekyll's Liquid reference definitions, form by form (text.rs: `liquid_definitions`,
+/// `definition_label`, `title_then_end`, `image_uses_label`, `code_span_end`): what kramdown
+/// reads as a definition used by an image is lifted, nothing else.
+#[test]
+fn liquid_reference_definitions_form_by_form() {
+    let def = "[logo]: {{ site.baseurl }}/l.png";
+    let lifted = ["{{ site.baseurl }}/l.png"];
+    let none: [&str; 0] = [];
+    let cases: Vec<(String, &[&str])> = vec![
+        // The image forms that use the label.
+        (format!("![a][logo]\n\n{def}\n"), &lifted),
+        (format!("![logo][]\n\n{def}\n"), &lifted),
+        (format!("![logo]\n\n{def}\n"), &lifted),
+        (format!("![a][ logo ]\n\n{def}\n"), &lifted),
+        // Labels match case- and space-insensitively.
+        (
+            format!("![a][My  Logo]\n\n[my logo]: {{{{ site.baseurl }}}}/l.png\n"),
+            &lifted,
+        ),
+        (format!("![LOGO]\n\n{def}\n"), &lifted),
+        // Nested brackets, escapes and code spans in the alt text.
+        (format!("![a [b] c][logo]\n\n{def}\n"), &lifted),
+        (format!("![a \\] c][logo]\n\n{def}\n"), &lifted),
+        (format!("![a `]` c][logo]\n\n{def}\n"), &lifted),
+        (format!("![a ``]` c`` d][logo]\n\n{def}\n"), &lifted),
+        (format!("![a ``b` ][logo]\n\n{def}\n"), &lifted),
+        // Not used: another label, an inline image, an image in code, no image at all.
+        (format!("![a][other]\n\n{def}\n"), &none),
+        (format!("![logo](x.png)\n\n{def}\n"), &["x.png"]),
+        (format!("```\n![a][logo]\n```\n\n{def}\n"), &none),
+        (format!("`![a][logo]`\n\n{def}\n"), &none),
+        (format!("{def}\n"), &none),
+        (format!("![a][logo\n\n{def}\n"), &none),
+        // The definition: up to three spaces of indent, a label without `[`, a colon.
+        (format!("![a][logo]\n\n   {def}\n"), &lifted),
+        (format!("![a][logo]\n\n    {def}\n"), &none),
+        (
+            format!("![a][lo\\]go]\n\n[lo\\]go]: {{{{ site.baseurl }}}}/l.png\n"),
+            &lifted,
+        ),
+        (
+            "![a][lo[go]\n\n[lo[go]: {{ site.baseurl }}/l.png\n".to_string(),
+            &none,
+        ),
+        (
+            "![a][ ]\n\n[ ]: {{ site.baseurl }}/l.png\n".to_string(),
+            &none,
+        ),
+        (
+            "![a][logo]\n\n[logo] {{ site.baseurl }}/l.png\n".to_string(),
+            &none,
+        ),
+        (
+            "![a][logo]\n\n[logo]:{{ site.baseurl }}/l.png\n".to_string(),
+            &lifted,
+        ),
+        // It starts a block: after a blank line or another definition, not inside a paragraph.
+        (format!("![a][logo]\ntext\n{def}\n"), &none),
+        (format!("![a][logo]\n\n[x]: x.png\n{def}\n"), &lifted),
+        (format!("![a][logo]\r\n\r\n{def}\r\n"), &lifted),
+        // A title, then nothing.
+        (format!("![a][logo]\n\n{def} \"T\"\n"), &lifted),
+        (format!("![a][logo]\n\n{def} 'T'\n"), &lifted),
+        (format!("![a][logo]\n\n{def} (T)  \n"), &lifted),
+        (format!("![a][logo]\n\n{def} \"a \\\" b\"\n"), &lifted),
+        (format!("![a][logo]\n\n{def} trailing\n"), &none),
+        (format!("![a][logo]\n\n{def} \"T\" x\n"), &none),
+        (format!("![a][logo]\n\n{def} \"T\n"), &none),
+        (format!("![a][logo]\n\n{def}\"T\"\n"), &none),
+    ];
+    for (page, want) in cases {
+        let got: Vec<String> = extract(&page, &Options::default())
+            .refs
+            .iter()
+            .map(|r| page[r.span.clone()].to_string())
+            .collect();
+        assert_eq!(got, want, "{page:?}");
+    }
+}

@@ -365,9 +365,14 @@ pub(super) fn image_uses_label(
         let used = match b.get(i + 1) {
             Some(b'(') => continue,
             Some(b'[') => {
-                let Some(close) = page[i + 2..limit].find(']').map(|n| i + 2 + n) else {
+                // The first `]` not escaped (as in the definition's label).
+                let mut close = i + 2;
+                while close < limit && b[close] != b']' {
+                    close += if b[close] == b'\\' { 2 } else { 1 };
+                }
+                if close >= limit {
                     continue;
-                };
+                }
                 match page[i + 2..close].trim() {
                     "" => alt,
                     inner => inner,
