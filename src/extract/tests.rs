@@ -1041,7 +1041,7 @@ fn liquid_reference_definitions_form_by_form() {
         (format!("![a][ logo ]\n\n{def}\n"), &lifted),
         // Labels match case- and space-insensitively.
         (
-            format!("![a][My  Logo]\n\n[my logo]: {{{{ site.baseurl }}}}/l.png\n"),
+            "![a][My  Logo]\n\n[my logo]: {{ site.baseurl }}/l.png\n".to_string(),
             &lifted,
         ),
         (format!("![LOGO]\n\n{def}\n"), &lifted),
@@ -1062,7 +1062,7 @@ fn liquid_reference_definitions_form_by_form() {
         (format!("![a][logo]\n\n   {def}\n"), &lifted),
         (format!("![a][logo]\n\n    {def}\n"), &none),
         (
-            format!("![a][lo\\]go]\n\n[lo\\]go]: {{{{ site.baseurl }}}}/l.png\n"),
+            "![a][lo\\]go]\n\n[lo\\]go]: {{ site.baseurl }}/l.png\n".to_string(),
             &lifted,
         ),
         (
