@@ -5,14 +5,15 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$here"
 cargo build --release --quiet
+bin="${CARGO_TARGET_DIR:-$here/target}/release/imglift"
 rm -rf target/demo
 cp -r fixtures/demo target/demo
 cd target/demo
 echo "== imglift sync --dry-run --diff (the plan and the diff; nothing is written)"
-"$here/target/release/imglift" sync --dry-run --diff
+"$bin" sync --dry-run --diff
 echo
 echo "== imglift sync"
-"$here/target/release/imglift" sync
+"$bin" sync
 echo
 echo "== what changed in the pages (only the URLs):"
 diff -ru "$here/fixtures/demo/content" content | grep -E "^[-+][^-+]" || true
@@ -22,5 +23,5 @@ find public-images -type f | sort
 cat imglift.lock
 echo
 echo "== a second run has nothing to do:"
-"$here/target/release/imglift" sync
-"$here/target/release/imglift" check && echo "check: every image is lifted"
+"$bin" sync
+"$bin" check && echo "check: every image is lifted"
