@@ -591,7 +591,7 @@ mod tests {
 
     #[test]
     fn simple_yaml_reads_common_front_matter_and_leaves_the_rest_to_serde_yaml() {
-        let src = "title: Post 1 (draft), the first\ndate: 2024-01-01\n\n# cover\nimage: photo-2.png\ncover:\nslug: été/été.png\n";
+        let src = "title: Post 1 (draft), the first\ndate: 2024-01-01\n\n# cover\nimage: photo-2.png\ncover:\nslug: été/été.png\nhero-image: h.png\nlast_mod: x\n";
         let fast =
             simple_yaml(src, &keys()).expect("common front matter is read without serde_yaml");
         assert_eq!(fast["image"], ["photo-2.png"]);

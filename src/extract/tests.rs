@@ -1051,6 +1051,12 @@ fn liquid_reference_definitions_form_by_form() {
         (format!("![a `]` c][logo]\n\n{def}\n"), &lifted),
         (format!("![a ``]` c`` d][logo]\n\n{def}\n"), &lifted),
         (format!("![a ``b` ][logo]\n\n{def}\n"), &lifted),
+        // Right after a code span is outside it.
+        (format!("`x`![a][logo]\n\n{def}\n"), &lifted),
+        // A line that opens a label and never closes it is not a definition.
+        (format!("![a][logo]\n\n[unclosed\n\n{def}\n"), &lifted),
+        // A definition inside a code block is text.
+        (format!("![a][logo]\n\n```\n\n{def}\n```\n"), &none),
         // Not used: another label, an inline image, an image in code, no image at all.
         (format!("![a][other]\n\n{def}\n"), &none),
         (format!("![logo](x.png)\n\n{def}\n"), &["x.png"]),
@@ -1103,4 +1109,43 @@ fn liquid_reference_definitions_form_by_form() {
             .collect();
         assert_eq!(got, want, "{page:?}");
     }
+}
+
+// mut3: frontmatter.rs.
+
+#[test]
+fn a_comment_line_between_a_key_and_its_children_keeps_the_nesting() {
+    assert_eq!(
+        raw("---\ncover:\n# the cover\n  image: c.png\n---\n"),
+        ["c.png"]
+    );
+    assert_eq!(raw("---\ncover:\n\n  image: c.png\n---\n"), ["c.png"]);
+}
+
+#[test]
+fn a_yaml_error_is_reported_at_its_line_and_column_in_the_page() {
+    let page = "---\na: 1\nb: c: d\n---\n";
+    let out = extract(page, &Options::default());
+    let offsets: Vec<usize> = out.problems.iter().map(|p| p.offset).collect();
+    // serde_yaml: "mapping values are not allowed in this context at line 2 column 5".
+    assert_eq!(
+        offsets,
+        [page.find("c: d").unwrap() + 1],
+        "{:?}",
+        out.problems
+    );
+}
+
+#[test]
+fn a_double_quoted_yaml_value_over_two_lines_is_left_alone_and_said() {
+    let out = extract("---\nimage: \"x\n  y.png\"\n---\n", &Options::default());
+    assert!(out.refs.is_empty(), "{:?}", out.refs);
+    assert_eq!(out.problems.len(), 1, "{:?}", out.problems);
+    assert!(
+        out.problems[0]
+            .message
+            .contains("YAML form imglift does not rewrite"),
+        "{:?}",
+        out.problems
+    );
 }
