@@ -1051,6 +1051,17 @@ fn liquid_reference_definitions_form_by_form() {
         (format!("![a `]` c][logo]\n\n{def}\n"), &lifted),
         (format!("![a ``]` c`` d][logo]\n\n{def}\n"), &lifted),
         (format!("![a ``b` ][logo]\n\n{def}\n"), &lifted),
+        // `![logo](…)` that CommonMark does not read as an image is no use of the label either.
+        (format!("![logo](a b c)\n\n{def}\n"), &none),
+        // A code span that ends the alt text; an unclosed backtick run further into the page.
+        (format!("![a `x`][logo]\n\n{def}\n"), &lifted),
+        (
+            format!("Some text first.\n\n![a ``b` ][logo]\n\n{def}\n"),
+            &lifted,
+        ),
+        // An image cut short at the very end of the page.
+        (format!("{def}\n\n![a"), &none),
+        (format!("{def}\n\n![a][logo"), &none),
         // Right after a code span is outside it.
         (format!("`x`![a][logo]\n\n{def}\n"), &lifted),
         // A line that opens a label and never closes it is not a definition.
