@@ -1160,3 +1160,14 @@ fn a_double_quoted_yaml_value_over_two_lines_is_left_alone_and_said() {
         out.problems
     );
 }
+
+// mut3: code.rs.
+
+#[test]
+fn a_shortcode_shown_as_text_is_skipped_and_the_next_real_one_still_counts() {
+    // `{{</* … */>}}` is text; the `{{< highlight >}}` right after it still opens code.
+    let page =
+        "Some words before the example: {{</* figure src=\"x.png\" */>}} {{< highlight md >}}\n\
+                ![a](in-code.png)\n{{< /highlight >}}\n\n![b](out.png)\n";
+    assert_eq!(raw(page), ["out.png"]);
+}
