@@ -574,4 +574,23 @@ mod tests {
             assert_eq!(svg_script(svg), None, "{svg}");
         }
     }
+
+    // mut3: the last sniff.rs mutants.
+    #[test]
+    fn an_event_handler_name_at_the_very_end_is_not_a_handler() {
+        for text in ["<svg onload", "<svg onload ", "<svg on", "<svg onclick\t"] {
+            assert!(!has_event_handler(text), "{text:?}");
+        }
+        assert!(has_event_handler("<svg onload ="));
+        assert!(has_event_handler("<svg/onload=x"));
+    }
+
+    #[test]
+    fn an_ampersand_without_hash_is_text() {
+        assert_eq!(decode_references("&"), "&");
+        assert_eq!(decode_references("&12;x"), "&12;x");
+        assert_eq!(decode_references("&#12;x"), "\u{c}x");
+        assert_eq!(decode_references("&#x3a;"), ":");
+        assert_eq!(decode_references("a&colon;b&#;"), "a:b&#;");
+    }
 }
