@@ -8,13 +8,12 @@
 //! missing or unreadable cache costs reads, never correctness.
 
 use std::collections::BTreeMap;
-
-use rustc_hash::FxHashMap as HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::config::{Config, TargetConfig};
 use crate::fs::{escape, rel, unescape};
@@ -407,7 +406,6 @@ pub fn hash_referenced(
 /// Each distinct local file the pages reference, once, with its path relative to the root, in
 /// path order.
 pub fn referenced_files(pages: &[Page], config: &Config) -> Vec<(PathBuf, String)> {
-    // Sorted by bytes to find the duplicates (cheap), then the distinct ones in path order.
     let mut files: Vec<&Path> = pages
         .iter()
         .flat_map(|p| &p.refs)
@@ -416,8 +414,6 @@ pub fn referenced_files(pages: &[Page], config: &Config) -> Vec<(PathBuf, String
             _ => None,
         })
         .collect();
-    files.sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
-    files.dedup_by(|a, b| a.as_os_str() == b.as_os_str());
     files.sort_unstable();
     files.dedup();
     files

@@ -10,11 +10,11 @@
 //! change. imglift's own files (config, manifest, stat cache) are never mirrored. Nothing here
 //! decides what a page says: that is the rewrite stage's.
 
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use rayon::prelude::*;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::config::{real_path, Config};
 use crate::error::ConfigError;

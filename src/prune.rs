@@ -4,9 +4,9 @@
 //! `.imglift-out` inside the out folder; nothing that is not listed there is ever removed.
 
 use std::collections::BTreeSet;
+use std::path::{Component, Path, PathBuf};
 
 use rustc_hash::FxHashSet as HashSet;
-use std::path::{Component, Path, PathBuf};
 
 use crate::config::Config;
 use crate::pages::Loaded;

@@ -8,11 +8,11 @@
 //! are both tried. Anything that leaves the root — lexically or through a symlink — is refused.
 //! This module only looks at paths; whether the bytes are an image is checked by `hash`.
 
-use rustc_hash::FxHashMap as HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use percent_encoding::percent_decode_str;
+use rustc_hash::FxHashMap as HashMap;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::config::Config;

@@ -5,11 +5,11 @@
 //! written, and the manifest before any page points at the object; a page is written whole or
 //! not at all. A crash between two steps leaves a state the next run finishes.
 
-use rustc_hash::FxHashSet as HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use rayon::prelude::*;
+use rustc_hash::FxHashSet as HashSet;
 
 use crate::config::{Broken, Config};
 use crate::error::Error;
